@@ -1,0 +1,47 @@
+# Two commands: `make run` serves the demo charter, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NODE_TEST_DEPS := tests/interop/node_modules/.installed
+
+.PHONY: run test check lint format install node-test-deps static bench clean
+
+run: $(STAMP)
+	$(BIN)/charter-drafts migrate
+	$(BIN)/charter-drafts serve --demo
+
+test: check $(NODE_TEST_DEPS)
+	$(BIN)/pytest
+
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+node-test-deps: $(NODE_TEST_DEPS)
+
+$(NODE_TEST_DEPS): tests/interop/package.json tests/interop/package-lock.json
+	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Rebuilds the committed browser bundle (static/dist); only needed after changing static/src.
+static:
+	cd static && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+bench: $(STAMP)
+	$(BIN)/python bench/fanout.py
+
+clean:
+	rm -rf $(VENV) tests/interop/node_modules .pytest_cache .ruff_cache

@@ -1,0 +1,75 @@
+"""The live document's schema (a contract, see ARCHITECTURE.md) and helpers to read and write it.
+
+One Yjs document per charter:
+
+- root ``Map`` ``clauses``: clause key -> ``Map`` with ``title`` and ``body`` (``Text``);
+- root ``Array`` ``order``: clause keys in document order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pycrdt import Array, Doc, Map, Text
+
+CLAUSES = "clauses"
+ORDER = "order"
+ROOTS = frozenset({CLAUSES, ORDER})
+TEXT_FIELDS = frozenset({"title", "body"})
+EMPTY_UPDATE = b"\x00\x00"
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseText:
+    key: str
+    title: str
+    body: str
+
+
+def clauses_of(doc: Doc) -> Map:
+    return doc.get(CLAUSES, type=Map)
+
+
+def order_of(doc: Doc) -> Array:
+    return doc.get(ORDER, type=Array)
+
+
+def load_document(updates: Iterable[bytes]) -> Doc:
+    """A document with the schema's roots, built from stored updates (oldest first)."""
+    doc: Doc = Doc()
+    clauses_of(doc)
+    order_of(doc)
+    for update in updates:
+        doc.apply_update(update)
+    return doc
+
+
+def add_clause(doc: Doc, key: str, title: str, body: str, index: int | None = None) -> None:
+    """Add a clause's texts and place it in the order (at the end by default)."""
+    clauses, order = clauses_of(doc), order_of(doc)
+    with doc.transaction():
+        clauses[key] = Map({"title": Text(title), "body": Text(body)})
+        order.insert(len(order) if index is None else index, key)
+
+
+def read_clauses(doc: Doc) -> list[ClauseText]:
+    """Clauses in document order; an ordered key without texts is skipped."""
+    clauses, order = clauses_of(doc), order_of(doc)
+    result: list[ClauseText] = []
+    with doc.transaction():
+        seen: set[str] = set()
+        for key in order:
+            if not isinstance(key, str) or key in seen or key not in clauses:
+                continue
+            seen.add(key)
+            clause = clauses[key]
+            if not isinstance(clause, Map):
+                continue
+            result.append(ClauseText(key, _text(clause, "title"), _text(clause, "body")))
+    return result
+
+
+def _text(clause: Map, field: str) -> str:
+    value = clause.get(field)
+    return str(value) if isinstance(value, Text) else ""

@@ -1,0 +1,113 @@
+"""Where a client's update is tried before the server accepts it.
+
+The staging document is the accepted state (durable plus in flight to the store). A client's update
+is applied to it first; its observers see exactly what the update changed once integrated. Only
+insertions and deletions of plain text in an existing clause's ``title`` or ``body`` are allowed.
+Anything else (a new root type, a change to ``order`` or to the clause map, an embed or formatting)
+makes the whole update out of scope; the staging document is then rebuilt from the accepted state,
+so the refused update leaves no trace. What a valid update integrated (the server's own encoding of
+the transaction, never the client's bytes) is what is stored and relayed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from pycrdt import ArrayEvent, Doc, MapEvent, TextEvent, TransactionEvent, merge_updates
+
+from charter_drafts.document import (
+    EMPTY_UPDATE,
+    TEXT_FIELDS,
+    clauses_of,
+    load_document,
+    order_of,
+)
+from charter_drafts.errors import Invalid, OutOfScope
+
+
+class Staging:
+    """A document copy that vets client updates; ``rebuild`` resets it to a known state."""
+
+    def __init__(self, accepted_state: Callable[[], Iterable[bytes]]) -> None:
+        self._accepted_state = accepted_state
+        self._violations: list[str] = []
+        self._integrated: list[bytes] = []
+        self.doc = self._build()
+
+    def _build(self) -> Doc:
+        doc = load_document(self._accepted_state())
+        clauses_of(doc).observe_deep(self._on_clauses)
+        order_of(doc).observe(self._on_order)
+        doc.observe(self._on_transaction)
+        return doc
+
+    def rebuild(self) -> None:
+        self.doc = self._build()
+
+    def try_update(self, update: bytes) -> bytes | None:
+        """Apply a client's update; return what it integrated, or None if nothing new.
+
+        Raises ``Invalid`` for bytes that do not decode and ``OutOfScope`` for an update that
+        writes outside clause texts; in both cases the staging document is unchanged.
+        """
+        if update == EMPTY_UPDATE:
+            return None
+        self._violations.clear()
+        self._integrated.clear()
+        roots_before = len(list(self.doc.keys()))
+        try:
+            self.doc.apply_update(update)
+        except ValueError as error:
+            self.rebuild()
+            raise Invalid(f"malformed update: {error}") from error
+        if len(list(self.doc.keys())) != roots_before:
+            self._violations.append("creates a root type")
+        if self._violations:
+            reason = "; ".join(dict.fromkeys(self._violations))
+            self.rebuild()
+            raise OutOfScope(f"update writes outside clause texts: {reason}")
+        return self._merged()
+
+    def apply_trusted(self, change: Callable[[Doc], Any]) -> bytes | None:
+        """Run a server-side change (structure included) and return what it integrated."""
+        self._integrated.clear()
+        try:
+            change(self.doc)
+        except BaseException:
+            self.rebuild()
+            raise
+        self._violations.clear()
+        return self._merged()
+
+    def _merged(self) -> bytes | None:
+        integrated = [u for u in self._integrated if u != EMPTY_UPDATE]
+        self._integrated.clear()
+        if not integrated:
+            return None
+        return integrated[0] if len(integrated) == 1 else merge_updates(*integrated)
+
+    def _on_transaction(self, event: TransactionEvent) -> None:
+        self._integrated.append(event.update)
+
+    def _on_order(self, _event: ArrayEvent) -> None:
+        self._violations.append("changes the clause order")
+
+    def _on_clauses(self, events: list[Any]) -> None:
+        for event in events:
+            path = list(event.path)
+            if isinstance(event, TextEvent) and len(path) == 2 and path[1] in TEXT_FIELDS:
+                self._check_text_delta(event.delta)
+            elif isinstance(event, MapEvent) and not path:
+                self._violations.append("adds or removes clauses")
+            elif isinstance(event, MapEvent):
+                self._violations.append("changes a clause's fields")
+            else:
+                self._violations.append("changes something that is not a clause text")
+
+    def _check_text_delta(self, delta: list[dict[str, Any]]) -> None:
+        for op in delta:
+            if "attributes" in op:
+                self._violations.append("formats text")
+            if "insert" in op and not isinstance(op["insert"], str):
+                self._violations.append("embeds an object in text")

@@ -1,0 +1,103 @@
+"""A charter's Yjs state in SQL: an append-only update log plus one compacted snapshot.
+
+The state is the snapshot followed by every logged update with a larger id. Compaction folds the
+log into the snapshot in one transaction, computed from the store itself (not from memory), so it
+is correct whichever process wrote the updates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pycrdt import Doc
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from charter_drafts.document import load_document, read_clauses
+from charter_drafts.models import Clause, DocumentSnapshot, DocumentUpdate, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredState:
+    updates: list[bytes]  # the snapshot first (if any), then logged updates, oldest first
+    logged: int  # how many of them are log entries not yet compacted
+
+
+async def load_state(session: AsyncSession, charter_id: int) -> StoredState:
+    snapshot = await session.get(DocumentSnapshot, charter_id)
+    after = snapshot.last_update_id if snapshot else 0
+    rows = await session.execute(
+        select(DocumentUpdate.data)
+        .where(DocumentUpdate.charter_id == charter_id, DocumentUpdate.id > after)
+        .order_by(DocumentUpdate.id)
+    )
+    logged = [bytes(data) for data in rows.scalars()]
+    return StoredState(([bytes(snapshot.data)] if snapshot else []) + logged, len(logged))
+
+
+async def append_updates(session: AsyncSession, entries: Sequence[tuple[int, bytes]]) -> None:
+    """Add (charter id, update) entries to the log; the caller commits."""
+    if entries:
+        await session.execute(
+            insert(DocumentUpdate),
+            [{"charter_id": cid, "data": data, "created_at": utcnow()} for cid, data in entries],
+        )
+
+
+async def compact(session: AsyncSession, charter_id: int) -> int:
+    """Fold the log into the snapshot and refresh the clause mirror; return entries folded.
+
+    The caller commits; everything happens in its one transaction.
+    """
+    snapshot = await session.get(DocumentSnapshot, charter_id, with_for_update=True)
+    after = snapshot.last_update_id if snapshot else 0
+    rows = (
+        await session.execute(
+            select(DocumentUpdate.id, DocumentUpdate.data)
+            .where(DocumentUpdate.charter_id == charter_id, DocumentUpdate.id > after)
+            .order_by(DocumentUpdate.id)
+        )
+    ).all()
+    if not rows:
+        return 0
+    last_id = rows[-1][0]
+    doc = load_document(([bytes(snapshot.data)] if snapshot else []) + [bytes(r[1]) for r in rows])
+    state = doc.get_update()
+    if snapshot is None:
+        session.add(DocumentSnapshot(charter_id=charter_id, data=state, last_update_id=last_id))
+    else:
+        snapshot.data, snapshot.last_update_id, snapshot.updated_at = state, last_id, utcnow()
+        session.add(snapshot)
+    await session.execute(
+        delete(DocumentUpdate).where(
+            DocumentUpdate.charter_id == charter_id, DocumentUpdate.id <= last_id
+        )
+    )
+    await _mirror_clause_texts(session, charter_id, doc)
+    log.info("charter %s: compacted %d updates into the snapshot", charter_id, len(rows))
+    return len(rows)
+
+
+async def count_logged(session: AsyncSession, charter_id: int) -> int:
+    snapshot = await session.get(DocumentSnapshot, charter_id)
+    after = snapshot.last_update_id if snapshot else 0
+    result = await session.execute(
+        select(func.count())
+        .select_from(DocumentUpdate)
+        .where(DocumentUpdate.charter_id == charter_id, DocumentUpdate.id > after)
+    )
+    return int(result.scalar_one())
+
+
+async def _mirror_clause_texts(session: AsyncSession, charter_id: int, doc: Doc) -> None:
+    texts = {c.key: c for c in read_clauses(doc)}
+    clauses = await session.execute(select(Clause).where(Clause.charter_id == charter_id))
+    for clause in clauses.scalars():
+        text = texts.get(clause.key)
+        if text and (clause.title, clause.body) != (text.title, text.body):
+            clause.title, clause.body, clause.updated_at = text.title, text.body, utcnow()
+            session.add(clause)

@@ -1,0 +1,1 @@
+"""charter-drafts' web server: HTTP API, pages and the live-document websocket."""

@@ -1,0 +1,44 @@
+"""Domain errors and HTTP errors rendered in one place: JSON under /api, HTML elsewhere."""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from charter_drafts.errors import DomainError
+from server.i18n import language_of, translate
+from server.pages import page
+
+log = logging.getLogger(__name__)
+
+
+def _render(request: Request, status: int, code: str, message: str) -> Response:
+    if request.url.path.startswith("/api/"):
+        return JSONResponse({"error": code, "message": message}, status_code=status)
+    language = language_of(request)
+    title = translate(language, "not_found" if status == 404 else "error")
+    main = f"<main><h1>{escape(title)}</h1><p>{escape(message)}</p></main>"
+    return HTMLResponse(page(language, title, main), status_code=status)
+
+
+async def domain_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, DomainError)
+    return _render(request, error.status, error.code, error.message)
+
+
+async def http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+    return _render(request, error.status_code, code, str(error.detail))
+
+
+async def server_error(request: Request, error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return _render(request, 500, "internal_error", "internal server error")
+
+
+handlers = {DomainError: domain_error, HTTPException: http_error, Exception: server_error}

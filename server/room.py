@@ -1,0 +1,200 @@
+"""A room: one charter's live document, its connections, and the path of every update.
+
+Two documents are kept. ``doc`` is the durable state: it only ever holds updates the store has
+committed, so whatever a client receives from it (sync step 2, broadcasts) survives a crash.
+``staging`` is the accepted state (durable plus what is on its way to the store); client updates
+are vetted there. The path of an update: staging (vet, integrate) -> writer (commit) ->
+``committed`` (apply to ``doc``, broadcast to every connection, the sender too).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pycrdt import YSyncMessageType, merge_updates
+
+from charter_drafts.document import load_document
+from charter_drafts.errors import Invalid, OutOfScope
+from charter_drafts.staging import Staging
+from charter_drafts.update_log import StoredState
+from server.connection import Connection
+from server.protocol import (
+    AwarenessEntry,
+    AwarenessMessage,
+    Message,
+    QueryAwarenessMessage,
+    SyncMessage,
+    awareness_message,
+    permission_denied,
+    sync_step1,
+    sync_step2,
+    update_message,
+)
+from server.settings import Settings
+from server.writer import UpdateWriter
+
+log = logging.getLogger(__name__)
+
+MAX_AWARENESS_IDS_PER_CONNECTION = 16
+CLOSE_POLICY = 1008
+
+
+@dataclass(slots=True)
+class _Presence:
+    clock: int
+    state: dict[str, Any] | None
+    owner: Connection | None
+
+
+class Room:
+    def __init__(
+        self,
+        charter_id: int,
+        slug: str,
+        stored: StoredState,
+        writer: UpdateWriter,
+        settings: Settings,
+    ) -> None:
+        self.charter_id = charter_id
+        self.slug = slug
+        self.doc = load_document(stored.updates)
+        self._in_flight: deque[bytes] = deque()
+        self.staging = Staging(self._accepted_state)
+        self.connections: set[Connection] = set()
+        self._presence: dict[int, _Presence] = {}
+        self._writer = writer
+        self._settings = settings
+        self._logged = stored.logged
+        self._refusals: dict[Connection, int] = {}
+
+    def _accepted_state(self) -> Iterator[bytes]:
+        yield self.doc.get_update()
+        yield from self._in_flight
+
+    @property
+    def pending(self) -> int:
+        """Accepted updates not yet stored."""
+        return len(self._in_flight)
+
+    # Connections
+
+    def join(self, connection: Connection) -> None:
+        self.connections.add(connection)
+        connection.send(sync_step1(self.doc.get_state()))
+        present = self._present_entries()
+        if present:
+            connection.send(awareness_message(present))
+
+    def leave(self, connection: Connection) -> None:
+        self.connections.discard(connection)
+        self._refusals.pop(connection, None)
+        gone = []
+        for client_id in connection.awareness_ids:
+            presence = self._presence.get(client_id)
+            if presence and presence.owner is connection:
+                del self._presence[client_id]
+                gone.append(AwarenessEntry(client_id, presence.clock, None))
+        if gone:
+            self._broadcast(awareness_message(gone))
+
+    # Messages
+
+    def receive(self, connection: Connection, message: Message) -> bool:
+        """Handle one client message; return True if an update went to the store.
+
+        Raises ``Invalid`` for an update that does not decode.
+        """
+        if isinstance(message, SyncMessage):
+            if message.kind == YSyncMessageType.SYNC_STEP1:
+                connection.send(sync_step2(self._diff(message.payload)))
+                return False
+            return self._receive_update(connection, message)
+        if isinstance(message, AwarenessMessage):
+            self._receive_awareness(connection, message.entries)
+        elif isinstance(message, QueryAwarenessMessage):
+            connection.send(awareness_message(self._present_entries()))
+        return False
+
+    def _diff(self, state_vector: bytes) -> bytes:
+        try:
+            return self.doc.get_update(state_vector)
+        except ValueError as error:
+            raise Invalid(f"malformed state vector: {error}") from error
+
+    def _receive_update(self, connection: Connection, message: SyncMessage) -> bool:
+        try:
+            integrated = self.staging.try_update(message.payload)
+        except OutOfScope as refusal:
+            self._refuse(connection, message, refusal.message)
+            return False
+        if integrated is None:
+            return False
+        self._in_flight.append(integrated)
+        self._writer.submit(self, integrated, connection.release_window)
+        return True
+
+    def _refuse(self, connection: Connection, message: SyncMessage, reason: str) -> None:
+        count = self._refusals.get(connection, 0) + 1
+        self._refusals[connection] = count
+        log.info("%s on '%s': update refused: %s", connection.peer, self.slug, reason)
+        connection.send(permission_denied(reason))
+        if count > self._settings.max_refusals:
+            connection.close(CLOSE_POLICY, "too many refused updates")
+        elif message.kind == YSyncMessageType.SYNC_UPDATE:
+            # Resync: the client answers with what the server lacks. A refused step 2 gets no
+            # new step 1, so a client holding refused changes cannot loop.
+            connection.send(sync_step1(self.doc.get_state()))
+
+    def _receive_awareness(self, connection: Connection, entries: list[AwarenessEntry]) -> None:
+        changed: list[AwarenessEntry] = []
+        for entry in entries:
+            current = self._presence.get(entry.client_id)
+            if current is not None and current.owner not in (connection, None):
+                continue  # a client id belongs to the connection that announced it first
+            if current is None and entry.client_id not in connection.awareness_ids:
+                if len(connection.awareness_ids) >= MAX_AWARENESS_IDS_PER_CONNECTION:
+                    continue
+                connection.awareness_ids.add(entry.client_id)
+            clock = current.clock if current else 0
+            if clock < entry.clock or (
+                clock == entry.clock and entry.state is None and current and current.state
+            ):
+                self._presence[entry.client_id] = _Presence(entry.clock, entry.state, connection)
+                changed.append(entry)
+        if changed:
+            self._broadcast(awareness_message(changed))
+
+    def _present_entries(self) -> list[AwarenessEntry]:
+        return [
+            AwarenessEntry(client_id, p.clock, p.state)
+            for client_id, p in self._presence.items()
+            if p.state is not None
+        ]
+
+    # After the store
+
+    def committed(self, updates: list[bytes]) -> None:
+        """Called by the writer once ``updates`` are stored, in the order they were accepted."""
+        for update in updates:
+            self.doc.apply_update(update)
+            self._in_flight.popleft()
+        self._broadcast(
+            update_message(updates[0] if len(updates) == 1 else merge_updates(*updates))
+        )
+        self._logged += len(updates)
+        if self._logged >= self._settings.compact_after:
+            self._logged = 0
+            self._writer.compact(self.charter_id).add_done_callback(_log_failure)
+
+    def _broadcast(self, message: bytes) -> None:
+        for connection in list(self.connections):
+            connection.send(message)
+
+
+def _log_failure(future: Any) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("background compaction failed: %r", future.exception())
