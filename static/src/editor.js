@@ -1,0 +1,437 @@
+// charter-drafts browser client: live co-editing of a charter's clauses (Yjs + y-websocket).
+//
+// Page contract: <main id="charter" data-slug data-ws-url data-api-url> holding #status and
+// <ol id="clauses"> (server-rendered read-only clauses, replaced once the live doc is synced).
+// Live doc: Y.Map "clauses" (id -> Y.Map {title: Y.Text, body: Y.Text}), Y.Array "order" (ids).
+// This client only ever edits the title/body Y.Text of existing clauses, as plain text.
+
+import * as Y from 'yjs'
+import { WebsocketProvider } from 'y-websocket'
+import { t } from './i18n.js'
+import { bindText } from './textbinding.js'
+import { badge, editorsByField, fieldKey, localUser, renderPeople } from './presence.js'
+
+const MESSAGE_AUTH = 2 // y-protocols auth message (permission denied + reason)
+const FIELDS = /** @type {const} */ (['title', 'body'])
+
+const root = document.getElementById('charter')
+if (root && root.dataset.slug && root.dataset.wsUrl) start(root)
+
+/** @param {HTMLElement} root */
+function start (root) {
+  const slug = root.dataset.slug
+  const wsBase = location.origin.replace(/^http/, 'ws') + root.dataset.wsUrl
+  const apiUrl = root.dataset.apiUrl || null
+
+  const statusEl = document.getElementById('status') || root.appendChild(el('p', { id: 'status', role: 'status', 'aria-live': 'polite' }))
+  const list = document.getElementById('clauses') || root.appendChild(el('ol', { id: 'clauses' }))
+  list.classList.add('clauses')
+
+  // Our own UI around the list: an alert for refusals, the "here now" list, an empty note.
+  const notice = el('div', { class: 'notice', role: 'alert', hidden: '' })
+  const noticeText = el('p', { class: 'notice-text' })
+  const noticeHelp = el('p', { class: 'notice-help' })
+  const reloadButton = el('button', { type: 'button', class: 'reload' })
+  reloadButton.textContent = t('reload')
+  reloadButton.addEventListener('click', () => reload())
+  notice.append(noticeText, noticeHelp, reloadButton)
+  const people = el('div', { class: 'presence', hidden: '' })
+  statusEl.after(notice, people)
+  const emptyNote = el('p', { class: 'empty-note', hidden: '' })
+  emptyNote.textContent = t('empty')
+  list.after(emptyNote)
+
+  const user = localUser()
+  /** clause id -> kind, from the API snapshot */
+  const kinds = new Map()
+  /** clause id -> row (DOM + bindings) */
+  const rows = new Map()
+  let seq = 0
+  /** what the local user is editing, mirrored into awareness */
+  let editing = null
+  /** @type {ReturnType<typeof connect> | null} */
+  let session = null
+
+  // ---------------------------------------------------------------- session (doc + provider)
+
+  function connect () {
+    const doc = new Y.Doc()
+    const provider = new WebsocketProvider(wsBase, slug, doc, {
+      // Cross-tab BroadcastChannel sync is off: a tab must never pick up (and resend) edits that
+      // the server refused in another tab; the server is the only source of truth.
+      disableBc: true
+    })
+    const s = {
+      doc,
+      provider,
+      awareness: provider.awareness,
+      order: doc.getArray('order'),
+      clauses: doc.getMap('clauses'),
+      connection: 'connecting',
+      everConnected: false,
+      failed: false, // a connection attempt failed or a connection dropped
+      ready: false, // synced at least once: the doc holds the server's text
+      denied: null, // reason of the last refused update
+      closed: null // {code, reason} if the server closed the connection for good
+    }
+
+    s.awareness.setLocalState({ user, editing })
+
+    // The stock handler only console.warns about refusals: read the reason first, then let it run.
+    const stockAuthHandler = provider.messageHandlers[MESSAGE_AUTH]
+    provider.messageHandlers[MESSAGE_AUTH] = (encoder, decoder, p, emitSynced, type) => {
+      const denied = peekPermissionDenied(decoder)
+      try {
+        stockAuthHandler(encoder, decoder, p, emitSynced, type)
+      } finally {
+        if (denied !== null && session === s) {
+          s.denied = denied
+          applyWritable()
+          showStatus()
+        }
+      }
+    }
+
+    provider.on('status', ({ status }) => {
+      if (session !== s) return
+      s.connection = status
+      if (status === 'connected') s.everConnected = true
+      showStatus()
+    })
+    provider.on('connection-close', () => {
+      if (session !== s) return
+      s.failed = true
+      showStatus()
+    })
+    provider.on('sync', (synced) => {
+      if (session !== s) return
+      if (synced && !s.ready) {
+        s.ready = true
+        render()
+      }
+      showStatus()
+    })
+    provider.on('closed', ({ code, reason }) => {
+      if (session !== s) return
+      s.closed = { code, reason }
+      applyWritable()
+      showStatus()
+    })
+
+    s.order.observe(() => { if (session === s) render() })
+    s.clauses.observeDeep((events) => {
+      // text edits are handled by the bindings; re-render only for structural changes
+      if (session === s && events.some((e) => !(e.target instanceof Y.Text))) render()
+    })
+    s.awareness.on('change', () => { if (session === s) renderPresence() })
+    return s
+  }
+
+  function teardown (s) {
+    for (const row of rows.values()) {
+      for (const f of FIELDS) {
+        const field = row.fields[f]
+        if (field.binding) { field.binding.destroy(); field.binding = null }
+        field.input.readOnly = true
+      }
+    }
+    s.provider.destroy() // tells the others we left (awareness), closes the socket
+    s.doc.destroy() // also destroys the awareness instance
+  }
+
+  /** Drop the local doc (it may hold refused changes) and start again from the server's text. */
+  function reload () {
+    const old = session
+    session = connect()
+    if (old) teardown(old)
+    showStatus()
+    renderPresence()
+  }
+
+  // ---------------------------------------------------------------------------- rendering
+
+  function render () {
+    const s = session
+    if (!s || !s.ready) return // keep the server-rendered list until we have the live text
+    const seen = new Set()
+    const clauses = []
+    for (const id of s.order.toArray()) {
+      if (typeof id !== 'string' || seen.has(id)) continue
+      const map = s.clauses.get(id)
+      if (!(map instanceof Y.Map)) continue
+      const title = map.get('title')
+      const body = map.get('body')
+      if (!(title instanceof Y.Text) || !(body instanceof Y.Text)) continue
+      seen.add(id)
+      clauses.push({ id, texts: { title, body } })
+    }
+
+    let number = 0
+    let unknown = false
+    const wanted = []
+    for (const c of clauses) {
+      if (!kinds.has(c.id)) unknown = true
+      const preamble = kinds.get(c.id) === 'preamble' // unknown (added later): numbered
+      const label = preamble ? t('preamble') : t('clause', { n: ++number })
+      const row = rows.get(c.id) || createRow(c.id)
+      updateRow(row, c, label, preamble)
+      wanted.push(row.li)
+    }
+    for (const [id, row] of rows) {
+      if (!seen.has(id)) { destroyRow(row); rows.delete(id) }
+    }
+    placeRows(list, wanted)
+    emptyNote.hidden = clauses.length > 0
+    applyWritable()
+    renderPresence()
+    if (unknown) refreshKinds()
+  }
+
+  function createRow (id) {
+    const n = ++seq
+    const li = el('li', { class: 'clause' })
+    li.dataset.clauseId = id
+    const heading = el('h2', { class: 'clause-label' })
+    li.append(heading)
+    const fields = {}
+    for (const f of FIELDS) {
+      const inputId = `cd-${n}-${f}`
+      const wrap = el('div', { class: `field field-${f}` })
+      const label = el('label', { for: inputId, class: 'visually-hidden' })
+      const input = f === 'title'
+        ? el('input', { id: inputId, type: 'text', class: 'clause-title', autocomplete: 'off' })
+        : el('textarea', { id: inputId, class: 'clause-body', rows: '3' })
+      input.dataset.field = f
+      input.readOnly = true
+      const editors = el('div', { class: 'editors', hidden: '' })
+      wrap.append(label, input, editors)
+      li.append(wrap)
+      fields[f] = { wrap, label, input, editors, binding: null, markerKey: '' }
+    }
+    const row = { id, li, heading, fields, label: '' }
+    rows.set(id, row)
+    return row
+  }
+
+  function updateRow (row, clause, label, preamble) {
+    if (row.label !== label) {
+      row.label = label
+      row.heading.textContent = label
+      row.fields.title.label.textContent = t('titleLabel', { clause: label })
+      row.fields.body.label.textContent = t('bodyLabel', { clause: label })
+    }
+    row.li.classList.toggle('is-preamble', preamble)
+    for (const f of FIELDS) {
+      const field = row.fields[f]
+      const ytext = clause.texts[f]
+      if (field.binding && field.binding.ytext === ytext) continue
+      if (field.binding) field.binding.destroy()
+      field.binding = bindText(field.input, ytext, { onValue: autoGrow, unsafeTitle: t('unsafeField') })
+    }
+  }
+
+  function destroyRow (row) {
+    for (const f of FIELDS) if (row.fields[f].binding) row.fields[f].binding.destroy()
+    row.li.remove()
+  }
+
+  function applyWritable () {
+    const s = session
+    const writable = !!(s && s.ready && s.denied === null && s.closed === null)
+    for (const row of rows.values()) {
+      for (const f of FIELDS) if (row.fields[f].binding) row.fields[f].binding.setWritable(writable)
+    }
+    root.classList.toggle('is-readonly', !writable)
+  }
+
+  // ------------------------------------------------------------------------------ status
+
+  function showStatus () {
+    const s = session
+    let text = t('connecting')
+    let alert = ''
+    let help = ''
+    if (s) {
+      if (s.connection === 'connected') text = s.provider.synced ? t('synced') : t('syncing')
+      else if (s.everConnected || s.failed || s.connection === 'disconnected') text = t('offline')
+      if (s.closed) {
+        text = t('closed', { reason: s.closed.reason || `${t('noReason')} (${s.closed.code})` })
+        alert = text
+      }
+      if (s.denied !== null) {
+        if (!s.closed) text = t('paused')
+        alert = t('denied', { reason: s.denied || t('noReason') })
+        help = t('deniedHelp')
+      }
+    }
+    if (statusEl.textContent !== text) statusEl.textContent = text
+    if (noticeText.textContent !== alert) noticeText.textContent = alert
+    if (noticeHelp.textContent !== help) noticeHelp.textContent = help
+    noticeHelp.hidden = help === ''
+    notice.hidden = alert === ''
+  }
+
+  // ---------------------------------------------------------------------------- presence
+
+  function renderPresence () {
+    const s = session
+    if (!s) return
+    renderPeople(people, s.awareness)
+    people.hidden = false
+    const byField = s.ready ? editorsByField(s.awareness) : new Map()
+    for (const row of rows.values()) {
+      for (const f of FIELDS) {
+        const field = row.fields[f]
+        const who = byField.get(fieldKey(row.id, f)) || []
+        const key = who.map((w) => w.name + w.color).join('|')
+        if (key === field.markerKey) continue
+        field.markerKey = key
+        field.wrap.classList.toggle('is-edited', who.length > 0)
+        if (who.length > 0) field.wrap.style.setProperty('--editor-color', who[0].color)
+        else field.wrap.style.removeProperty('--editor-color')
+        const said = el('span', { class: 'visually-hidden' })
+        said.textContent = t('editing', { names: who.map((w) => w.name).join(', ') })
+        const badges = el('span', { 'aria-hidden': 'true' })
+        for (const w of who) badges.append(badge(w.name, w.color))
+        field.editors.replaceChildren(...(who.length > 0 ? [said, badges] : []))
+        field.editors.hidden = who.length === 0
+      }
+    }
+  }
+
+  function updateEditing () {
+    const a = document.activeElement
+    const li = a && a.dataset && a.dataset.field ? a.closest('li.clause') : null
+    const next = li && list.contains(li) ? { clause: li.dataset.clauseId, field: a.dataset.field } : null
+    if (JSON.stringify(next) === JSON.stringify(editing)) return
+    editing = next
+    if (session) session.awareness.setLocalStateField('editing', editing)
+  }
+
+  list.addEventListener('focusin', updateEditing)
+  // focus moving between two fields: report the new field only, not a blur in between
+  list.addEventListener('focusout', () => setTimeout(updateEditing, 0))
+  list.addEventListener('keydown', (e) => {
+    // Enter in a title moves on to the clause's text
+    const target = /** @type {HTMLElement} */ (e.target)
+    if (e.key === 'Enter' && !e.isComposing && target.dataset.field === 'title') {
+      const row = rows.get(target.closest('li.clause').dataset.clauseId)
+      if (row) { e.preventDefault(); row.fields.body.input.focus() }
+    }
+  })
+
+  // ------------------------------------------------------------------- clause kinds (API)
+
+  let kindsLoading = false
+  let kindsFetchedAt = 0
+  let kindsAttempts = 0
+
+  /** Load clause kinds; re-asked (at most every 10 s) when the doc shows a clause we don't know. */
+  async function refreshKinds (retry = false) {
+    if (!apiUrl || kindsLoading) return
+    if (!retry && (kindsAttempts > 0 || Date.now() - kindsFetchedAt < 10000)) return
+    kindsLoading = true
+    try {
+      const res = await fetch(apiUrl, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+      if (!res.ok) throw new Error(`HTTP ${res.status}`)
+      const data = await res.json()
+      for (const c of Array.isArray(data && data.clauses) ? data.clauses : []) {
+        if (c && typeof c.id === 'string') kinds.set(c.id, String(c.kind))
+      }
+      kindsFetchedAt = Date.now()
+      kindsAttempts = 0
+      kindsLoading = false
+      render()
+    } catch (err) {
+      kindsLoading = false
+      if (++kindsAttempts <= 5) setTimeout(() => refreshKinds(true), 1000 * 2 ** kindsAttempts)
+      else console.warn('charter-drafts: could not load clause kinds', err)
+    }
+  }
+
+  // ------------------------------------------------------------------------ page lifecycle
+
+  let resizeFrame = 0
+  addEventListener('resize', () => {
+    cancelAnimationFrame(resizeFrame)
+    resizeFrame = requestAnimationFrame(() => {
+      for (const row of rows.values()) autoGrow(row.fields.body.input)
+    })
+  })
+  // leaving the page: say goodbye (awareness) instead of lingering until a timeout
+  addEventListener('pagehide', () => { if (session) session.provider.disconnect() })
+  addEventListener('pageshow', (e) => { if (e.persisted && session) session.provider.connect() })
+
+  refreshKinds(true)
+  session = connect()
+  showStatus()
+  renderPresence()
+}
+
+// ------------------------------------------------------------------------------- helpers
+
+/**
+ * Reorder `list`'s children to `wanted` (removing anything else), never moving the row that
+ * holds the focus: detaching a focused element would blur it.
+ */
+function placeRows (list, wanted) {
+  const keep = new Set(wanted)
+  for (const node of Array.from(list.childNodes)) if (!keep.has(node)) node.remove()
+  const active = document.activeElement
+  const focused = wanted.find((li) => li.contains(active) && li.parentNode === list)
+  let cursor = list.firstChild
+  for (const li of wanted) {
+    if (li === focused) { cursor = li.nextSibling; continue }
+    if (li === cursor) { cursor = cursor.nextSibling; continue }
+    list.insertBefore(li, cursor)
+  }
+}
+
+const canSizeByContent = typeof CSS !== 'undefined' && CSS.supports && CSS.supports('field-sizing', 'content')
+
+/** Grow a textarea to fit its text (unless CSS `field-sizing: content` does it). */
+function autoGrow (input) {
+  if (canSizeByContent || input.tagName !== 'TEXTAREA' || !input.isConnected) return
+  const scrollY = window.scrollY
+  const borders = input.offsetHeight - input.clientHeight
+  input.style.height = 'auto'
+  input.style.height = `${input.scrollHeight + borders}px`
+  if (window.scrollY !== scrollY) window.scrollTo(window.scrollX, scrollY)
+}
+
+/**
+ * Read a y-protocols auth message without consuming it: permission denied is
+ * varUint(0) + varString(reason). Returns the reason, or null if it is not a refusal.
+ * @param {{arr: Uint8Array, pos: number}} decoder  a lib0 decoder positioned after the type
+ */
+function peekPermissionDenied (decoder) {
+  const arr = decoder && decoder.arr
+  if (!(arr instanceof Uint8Array) || typeof decoder.pos !== 'number') return '' // unknown shape
+  let pos = decoder.pos
+  const readVarUint = () => {
+    let num = 0
+    let mult = 1
+    while (pos < arr.length) {
+      const byte = arr[pos++]
+      num += (byte & 0x7f) * mult
+      if (byte < 0x80) return num
+      mult *= 128
+      if (mult > Number.MAX_SAFE_INTEGER) break
+    }
+    throw new RangeError('bad varUint')
+  }
+  try {
+    if (readVarUint() !== 0) return null
+    const len = readVarUint()
+    return new TextDecoder().decode(arr.subarray(pos, Math.min(arr.length, pos + len)))
+  } catch (_) {
+    return ''
+  }
+}
+
+/** document.createElement with attributes. */
+function el (tag, attrs = {}) {
+  const node = document.createElement(tag)
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v)
+  return node
+}

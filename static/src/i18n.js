@@ -1,0 +1,69 @@
+// Tiny i18n table: every user-visible string of the client lives here.
+// The language comes from <html lang="…"> (e.g. "fr", "fr-BE"); English is the fallback.
+
+const STRINGS = {
+  en: {
+    connecting: 'Connecting…',
+    syncing: 'Connected, loading the latest text…',
+    synced: 'Connected and up to date. Your edits are shared live.',
+    offline: 'Offline, reconnecting…',
+    paused: 'Connected. Editing is paused until you reload the latest text.',
+    closed: 'The server closed the connection: {reason}',
+    denied: 'The server refused a change: {reason}',
+    deniedHelp: 'Your latest edits were not saved. Copy anything you want to keep, then reload the latest text.',
+    noReason: 'no reason given',
+    reload: 'Reload the latest text',
+    preamble: 'Preamble',
+    clause: 'Clause {n}',
+    titleLabel: 'Title of {clause}',
+    bodyLabel: 'Text of {clause}',
+    editing: 'Editing now: {names}',
+    hereNow: 'Here now:',
+    you: '{name} (you)',
+    guest: 'Guest {n}',
+    empty: 'This charter has no clauses yet.',
+    unsafeField: 'This text contains characters that this editor cannot change safely, so it is read-only here.'
+  },
+  fr: {
+    connecting: 'Connexion…',
+    syncing: 'Connecté, chargement du texte le plus récent…',
+    synced: 'Connecté et à jour. Vos modifications sont partagées en direct.',
+    offline: 'Hors ligne, reconnexion…',
+    paused: 'Connecté. La modification est suspendue jusqu’au rechargement du texte le plus récent.',
+    closed: 'Le serveur a fermé la connexion : {reason}',
+    denied: 'Le serveur a refusé une modification : {reason}',
+    deniedHelp: 'Vos dernières modifications n’ont pas été enregistrées. Copiez ce que vous voulez garder, puis rechargez le texte le plus récent.',
+    noReason: 'aucune raison indiquée',
+    reload: 'Recharger le texte le plus récent',
+    preamble: 'Préambule',
+    clause: 'Article {n}',
+    titleLabel: 'Titre : {clause}',
+    bodyLabel: 'Texte : {clause}',
+    editing: 'En cours de modification par : {names}',
+    hereNow: 'Présents :',
+    you: '{name} (vous)',
+    guest: 'Invité {n}',
+    empty: 'Cette charte ne contient encore aucun article.',
+    unsafeField: 'Ce texte contient des caractères que cet éditeur ne peut pas modifier sans risque ; il est en lecture seule ici.'
+  }
+}
+
+/** @returns {'en'|'fr'} */
+export function pickLanguage (lang) {
+  const primary = String(lang || '').trim().toLowerCase().split(/[-_]/)[0]
+  return Object.prototype.hasOwnProperty.call(STRINGS, primary) ? primary : 'en'
+}
+
+export const lang = pickLanguage(typeof document !== 'undefined' ? document.documentElement.lang : 'en')
+
+/**
+ * Translate `key`, replacing {placeholders} from `params`.
+ * @param {string} key
+ * @param {Record<string, string|number>} [params]
+ */
+export function t (key, params = {}) {
+  const table = STRINGS[lang]
+  const template = table[key] ?? STRINGS.en[key] ?? key
+  return template.replace(/\{(\w+)\}/g, (m, name) =>
+    Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : m)
+}

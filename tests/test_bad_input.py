@@ -1,0 +1,242 @@
+"""Bad input on the live socket: it closes that connection or is refused, and changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import pytest
+import websockets
+from pycrdt import Array, Doc, Map, Text
+
+from charter_drafts.document import clauses_of, order_of
+from server.client import LiveClient
+from server.protocol import MessageType, update_message
+from tests.servers import ServerProcess, eventually_async
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def charter_json(server: ServerProcess) -> dict[str, Any]:
+    result: dict[str, Any] = server.get("/api/charters/lampedusa").json()
+    return result
+
+
+async def read_until_closed(socket: websockets.ClientConnection) -> None:
+    while True:
+        await asyncio.wait_for(socket.recv(), 10)
+
+
+async def close_code_after(server: ServerProcess, frame: bytes | str) -> tuple[int, str]:
+    async with websockets.connect(server.ws_url(), max_size=None) as socket:
+        await socket.recv()  # the server's sync step 1
+        await socket.send(frame)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await read_until_closed(socket)
+    assert closed.value.rcvd is not None, "the server must close with a code"
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        pytest.param("hello", 1003, id="text-frame"),
+        pytest.param(b"\x07\x00", 1002, id="unknown-message-type"),
+        pytest.param(b"\x00\x05\x01\x00", 1002, id="unknown-sync-type"),
+        pytest.param(b"\x00\x02\x10abc", 1002, id="length-past-the-end"),
+        pytest.param(b"\x00\x02\x01\x00\xff", 1002, id="trailing-bytes"),
+        pytest.param(b"\x00\x02\x05\x01\x02\x03\x04\x05", 1007, id="garbage-update"),
+        pytest.param(b"\x00\x00\x03\xff\xff\xff", 1007, id="garbage-state-vector"),
+        pytest.param(b"\x01\x05\x01\x01\x01\x01{", 1002, id="awareness-not-json"),
+        pytest.param(b"\x01\x07\x01\x01\x01\x03[1]", 1002, id="awareness-not-object"),
+        pytest.param(b"\x00", 1002, id="truncated"),
+    ],
+)
+async def test_a_malformed_frame_closes_only_that_connection(
+    server: ServerProcess, frame: bytes | str, code: int
+) -> None:
+    before = charter_json(server)
+    async with LiveClient.connect(server.ws_url()) as bystander:
+        await asyncio.wait_for(bystander.synced.wait(), 10)
+        assert (await close_code_after(server, frame))[0] == code
+        # The bystander keeps working, and nothing changed.
+        bystander.text("participation", "title").insert(0, "ok ")
+        await eventually_async(lambda: bystander.updates_received > 0)
+    after = charter_json(server)
+    changed = [
+        (b["id"], b["title"], a["title"])
+        for b, a in zip(before["clauses"], after["clauses"], strict=True)
+        if b != a
+    ]
+    assert changed == [("participation", changed[0][1], "ok " + changed[0][1])]
+
+
+async def test_an_oversized_message_closes_with_1009(server: ServerProcess) -> None:
+    code, _ = await close_code_after(server, b"\x00\x02" + b"\xff" * (1024 * 1024 + 10))
+    assert code == 1009
+    assert server.get("/api/charters/lampedusa").status_code == 200
+
+
+def out_of_scope_changes() -> list[tuple[str, object]]:
+    def new_root(doc: Doc) -> None:
+        doc.get("elsewhere", type=Text).insert(0, "hidden")
+
+    def reorder(doc: Doc) -> None:
+        order = order_of(doc)
+        with doc.transaction():
+            first = order[0]
+            del order[0]
+            order.append(first)
+
+    def add_clause(doc: Doc) -> None:
+        clauses_of(doc)["injected"] = Map({"title": Text("x"), "body": Text("y")})
+
+    def remove_clause(doc: Doc) -> None:
+        del clauses_of(doc)["preamble"]
+
+    def clause_field(doc: Doc) -> None:
+        clause = clauses_of(doc)["preamble"]
+        assert isinstance(clause, Map)
+        clause["frozen"] = False
+
+    def replace_text(doc: Doc) -> None:
+        clause = clauses_of(doc)["preamble"]
+        assert isinstance(clause, Map)
+        clause["body"] = Text("replaced")
+
+    def embed(doc: Doc) -> None:
+        clause = clauses_of(doc)["preamble"]
+        assert isinstance(clause, Map)
+        body = clause["body"]
+        assert isinstance(body, Text)
+        body.insert_embed(0, {"img": "x"})
+
+    def mixed(doc: Doc) -> None:
+        clause = clauses_of(doc)["preamble"]
+        assert isinstance(clause, Map)
+        with doc.transaction():
+            clause["body"].insert(0, "fine text ")  # type: ignore[union-attr]
+            order_of(doc).append("preamble")
+
+    def array_root(doc: Doc) -> None:
+        doc.get("list", type=Array).append(1)
+
+    return [
+        ("new-root", new_root),
+        ("reorder", reorder),
+        ("add-clause", add_clause),
+        ("remove-clause", remove_clause),
+        ("clause-field", clause_field),
+        ("replace-text", replace_text),
+        ("embed", embed),
+        ("mixed-valid-and-invalid", mixed),
+        ("array-root", array_root),
+    ]
+
+
+@pytest.mark.parametrize(("name", "change"), out_of_scope_changes(), ids=lambda v: str(v))
+async def test_an_out_of_scope_update_is_refused_not_stored_not_relayed(
+    server: ServerProcess, name: str, change: object
+) -> None:
+    assert callable(change)
+    before = charter_json(server)
+    async with (
+        LiveClient.connect(server.ws_url()) as sender,
+        LiveClient.connect(server.ws_url()) as other,
+    ):
+        await asyncio.wait_for(sender.synced.wait(), 10)
+        await asyncio.wait_for(other.synced.wait(), 10)
+        other_before = other.doc.get_update()
+        change(sender.doc)
+        await eventually_async(lambda: sender.denials)
+        assert "outside clause texts" in sender.denials[0]
+        await asyncio.sleep(0.2)
+        assert other.updates_received == 0
+        assert other.doc.get_update() == other_before
+        # The connection stays open and usable for valid edits.
+        other.text("city-cooperation", "body").insert(0, "+")
+        await eventually_async(lambda: str(sender.text("city-cooperation", "body"))[:1] == "+")
+    after = charter_json(server)
+    for b, a in zip(before["clauses"], after["clauses"], strict=True):
+        if b["id"] == "city-cooperation":
+            assert a["body"] == "+" + b["body"]
+        else:
+            assert a == b
+    async with LiveClient.connect(server.ws_url()) as fresh:
+        await asyncio.wait_for(fresh.synced.wait(), 10)
+        assert set(fresh.doc.keys()) == {"clauses", "order"}
+        assert "injected" not in clauses_of(fresh.doc)
+
+
+async def survives(socket: websockets.ClientConnection, frame: bytes) -> bool:
+    """Send a frame; True if the server handled it and kept the connection open."""
+    try:
+        await socket.send(frame)
+        await socket.send(bytes([MessageType.QUERY_AWARENESS]))
+        while True:
+            reply = await asyncio.wait_for(socket.recv(), 10)
+            if isinstance(reply, bytes) and reply[:1] == bytes([MessageType.AWARENESS]):
+                return True
+    except websockets.ConnectionClosed:
+        return False
+
+
+async def test_random_mutations_never_crash_or_corrupt(server: ServerProcess) -> None:
+    """Thousands of mutated valid messages; the server and the other clients carry on."""
+    rng = random.Random(20261125)
+    async with (
+        LiveClient.connect(server.ws_url()) as writer,
+        LiveClient.connect(server.ws_url()) as reader,
+    ):
+        await asyncio.wait_for(writer.synced.wait(), 10)
+        await asyncio.wait_for(reader.synced.wait(), 10)
+        # Valid messages to mutate: real updates of a throwaway copy, and awareness.
+        source = Doc()
+        source.apply_update(writer.doc.get_update())
+        samples: list[bytes] = []
+        body = clauses_of(source)["collective-memory"]["body"]  # type: ignore[index]
+        for index in range(40):
+            before = source.get_state()
+            body.insert(index, f"m{index}")  # type: ignore[union-attr]
+            samples.append(update_message(source.get_update(before)))
+        samples.append(bytes([MessageType.AWARENESS]) + b'\x0c\x01\x05\x01\x08{"a":1}')
+        sent = closed = 0
+        attacker: websockets.ClientConnection | None = None
+        while sent < 3000:
+            if attacker is None:
+                attacker = await websockets.connect(server.ws_url(), max_size=None)
+                await attacker.recv()
+            frame = bytearray(rng.choice(samples))
+            for _ in range(rng.randint(1, 4)):
+                operation = rng.random()
+                position = rng.randrange(len(frame))
+                if operation < 0.5:
+                    frame[position] = rng.randrange(256)
+                elif operation < 0.75 and len(frame) > 2:
+                    del frame[position]
+                else:
+                    frame.insert(position, rng.randrange(256))
+            sent += 1
+            # A query-awareness after the frame is answered only once the frame was handled,
+            # so every mutated frame is either processed or closes the connection.
+            if not await survives(attacker, bytes(frame)):
+                closed += 1
+                attacker = None
+            if sent % 200 == 0:
+                writer.text("collective-memory", "title").insert(0, ".")
+        if attacker is not None:
+            await attacker.close()
+        print(f"{sent} mutated frames, {closed} connections closed")
+        assert closed > 1000, "most mutations must be detected as malformed"
+        # Everyone (both clients, a fresh one and the store) holds the same text.
+        await eventually_async(lambda: reader.clause_texts() == writer.clause_texts(), within=20)
+        async with LiveClient.connect(server.ws_url()) as fresh:
+            await asyncio.wait_for(fresh.synced.wait(), 10)
+            assert fresh.clause_texts() == writer.clause_texts()
+            assert set(fresh.doc.keys()) == {"clauses", "order"}
+        api = charter_json(server)
+        assert {c["id"]: (c["title"], c["body"]) for c in api["clauses"]} == (writer.clause_texts())
+        assert writer.clause_texts()["collective-memory"][0].count(".") >= 15
+    assert server.process is not None
+    assert server.process.poll() is None

@@ -1,0 +1,87 @@
+"""The command line, the demo seed, the JSON API and the pages."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from charter_drafts.demo_content import DEMO_CLAUSES, DEMO_TITLE
+from server.client import LiveClient
+from tests.conftest import ServerFactory
+from tests.servers import ServerProcess, eventually_async
+
+
+def test_migrate_and_seed_demo_are_idempotent(make_server: ServerFactory) -> None:
+    server = make_server(start=False)
+    for _ in range(2):
+        assert server.cli("migrate").returncode == 0
+    for _ in range(2):
+        result = server.cli("seed-demo")
+        assert result.returncode == 0, result.stderr
+    assert "already present" in result.stderr
+    server.start()
+    charters = server.get("/api/charters").json()["charters"]
+    assert [c["slug"] for c in charters] == ["lampedusa"]
+    clauses = server.get("/api/charters/lampedusa").json()["clauses"]
+    assert [c["id"] for c in clauses] == [c.key for c in DEMO_CLAUSES]
+
+
+async def test_serve_demo_again_keeps_the_edits_made_since(make_server: ServerFactory) -> None:
+    server = make_server()
+    async with LiveClient.connect(server.ws_url()) as client:
+        await asyncio.wait_for(client.synced.wait(), 10)
+        client.text("preamble", "title").insert(0, "Revised ")
+        await eventually_async(lambda: preamble_title(server) == "Revised Preamble")
+    server.stop()
+    server.start("--demo")
+    assert preamble_title(server) == "Revised Preamble"
+    assert len(server.get("/api/charters/lampedusa").json()["clauses"]) == len(DEMO_CLAUSES)
+
+
+def preamble_title(server: ServerProcess) -> str:
+    clauses = server.get("/api/charters/lampedusa").json()["clauses"]
+    return str(clauses[0]["title"])
+
+
+def test_charter_json_numbers_clauses_in_order(server: ServerProcess) -> None:
+    response = server.get("/api/charters/lampedusa")
+    assert response.status_code == 200
+    charter = response.json()
+    assert charter["title"] == DEMO_TITLE
+    assert charter["phase"] == "drafting"
+    numbers = [c["number"] for c in charter["clauses"]]
+    assert numbers == [None, *range(1, len(DEMO_CLAUSES))]
+    assert {c["kind"] for c in charter["clauses"]} == {"preamble", "principle", "commitment"}
+
+
+def test_unknown_charter_and_route_are_clear_errors(server: ServerProcess) -> None:
+    response = server.get("/api/charters/nowhere")
+    assert response.status_code == 404
+    assert response.json() == {"error": "not_found", "message": "no charter 'nowhere'"}
+    assert server.get("/api/nothing-here").json()["error"] == "not_found"
+    page = server.get("/charters/nowhere")
+    assert page.status_code == 404
+    assert "text/html" in page.headers["content-type"]
+    refused = httpx.post(server.base_url + "/api/charters/lampedusa", content=b"{garbage")
+    assert refused.status_code == 405
+    assert refused.json()["error"] == "method_not_allowed"
+
+
+def test_pages_render_the_charter_in_english_and_french(server: ServerProcess) -> None:
+    home = server.get("/")
+    assert home.status_code == 200
+    assert DEMO_TITLE in home.text
+    page = server.get("/charters/lampedusa")
+    assert page.status_code == 200
+    assert '<html lang="en">' in page.text
+    assert 'data-slug="lampedusa"' in page.text
+    assert "/static/dist/editor.js" in page.text
+    assert page.text.count('class="clause"') == len(DEMO_CLAUSES)
+    french = httpx.get(
+        server.base_url + "/charters/lampedusa", headers={"Accept-Language": "fr-FR,fr;q=0.9"}
+    )
+    assert '<html lang="fr">' in french.text
+    assert "Préambule" in french.text
+    assert server.get("/static/dist/editor.js").status_code == 200
+    assert server.get("/static/app.css").status_code == 200

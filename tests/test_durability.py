@@ -1,0 +1,109 @@
+"""Nothing a client has seen is lost: crashes, restarts, compaction, unloading."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+
+import pytest
+
+from server.client import LiveClient
+from tests.conftest import BACKENDS, ServerFactory
+from tests.servers import ServerProcess, eventually_async
+
+pytestmark = pytest.mark.timeout(240)
+
+MARKER = re.compile(r"<w\d+\.\d+>")
+
+
+def markers(text: str) -> set[str]:
+    return set(MARKER.findall(text))
+
+
+async def write_burst(client: LiveClient, writer: int, stop: asyncio.Event) -> int:
+    count = 0
+    while not stop.is_set() and count < 5000:
+        client.text("preamble", "body").insert(0, f"<w{writer}.{count}>")
+        count += 1
+        await asyncio.sleep(0.002)
+    return count
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_sigkill_mid_burst_loses_nothing_any_client_received(
+    make_server: ServerFactory, backend: str
+) -> None:
+    server = make_server(backend)
+    for round_ in range(3):
+        stop = asyncio.Event()
+        async with (
+            LiveClient.connect(server.ws_url()) as writer_a,
+            LiveClient.connect(server.ws_url()) as writer_b,
+            LiveClient.connect(server.ws_url()) as reader,
+        ):
+            for client in (writer_a, writer_b, reader):
+                await asyncio.wait_for(client.synced.wait(), 10)
+            bursts = asyncio.gather(
+                write_burst(writer_a, 2 * round_, stop), write_burst(writer_b, 2 * round_ + 1, stop)
+            )
+            await eventually_async(lambda: reader.updates_received > 20)
+            # Kill while both writers still send and the store is mid-commit.
+            server.kill()
+            seen = markers(str(reader.text("preamble", "body")))
+            stop.set()
+            await bursts
+        assert len(seen) > 20
+        server.start()
+        async with LiveClient.connect(server.ws_url()) as fresh:
+            await asyncio.wait_for(fresh.synced.wait(), 10)
+            stored = markers(str(fresh.text("preamble", "body")))
+        missing = seen - stored
+        assert not missing, f"round {round_}: {len(missing)} updates seen by a client were lost"
+
+
+async def test_compaction_keeps_the_text_across_restarts(make_server: ServerFactory) -> None:
+    server = make_server(env={"COMPACT_AFTER": "25", "ROOM_IDLE_SECONDS": "0.3"})
+    async with LiveClient.connect(server.ws_url()) as client:
+        await asyncio.wait_for(client.synced.wait(), 10)
+        for index in range(300):
+            text = client.text("commitments-action", "body")
+            text.insert(index % 50, f"[{index}]")
+            if index % 7 == 0:
+                del text[len(text) - 2]
+            if index % 40 == 0:
+                await asyncio.sleep(0.05)
+        expected = client.clause_texts()
+        await eventually_async(lambda: api_texts(server) == expected, within=20)
+    assert "compacted" in server.log_text()
+    # Unloaded after idle (compacting again), then read back from the store.
+    await eventually_async(lambda: "room lampedusa unloaded" in server.log_text())
+    assert api_texts(server) == expected
+    server.stop()
+    server.start()
+    assert api_texts(server) == expected
+    async with LiveClient.connect(server.ws_url()) as fresh:
+        await asyncio.wait_for(fresh.synced.wait(), 10)
+        assert fresh.clause_texts() == expected
+
+
+async def test_sigterm_flushes_and_the_restarted_server_has_every_edit(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server()
+    async with LiveClient.connect(server.ws_url()) as client:
+        await asyncio.wait_for(client.synced.wait(), 10)
+        for index in range(100):
+            client.text("balanced-narratives", "title").insert(0, f"{index % 10}")
+        expected = client.clause_texts()
+        await eventually_async(lambda: api_texts(server) == expected)
+    # uvicorn shuts down gracefully, then re-raises the signal it caught.
+    assert server.stop() in (0, -signal.SIGTERM)
+    assert "Application shutdown complete" in server.log_text()
+    server.start()
+    assert api_texts(server) == expected
+
+
+def api_texts(server: ServerProcess) -> dict[str, tuple[str, str]]:
+    clauses = server.get("/api/charters/lampedusa").json()["clauses"]
+    return {c["id"]: (c["title"], c["body"]) for c in clauses}
