@@ -54,6 +54,8 @@ class DocumentUpdate(SQLModel, table=True):
     """One entry of a charter's append-only Yjs update log."""
 
     __tablename__ = "document_update"
+    # Ids only grow (SQLite would reuse the ids of compacted rows without AUTOINCREMENT).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     # BIGINT on PostgreSQL; SQLite autoincrements only an INTEGER primary key (its rowid).
     id: int | None = Field(

@@ -37,9 +37,11 @@ class Staging:
 
     def _build(self) -> Doc:
         doc = load_document(self._accepted_state())
-        clauses_of(doc).observe_deep(self._on_clauses)
-        order_of(doc).observe(self._on_order)
-        doc.observe(self._on_transaction)
+        # pycrdt keeps a subscription alive only as long as the wrapper object that made it.
+        self._roots = (clauses_of(doc), order_of(doc))
+        self._roots[0].observe_deep(self._on_clauses)
+        self._roots[1].observe(self._on_order)
+        self._subscription = doc.observe(self._on_transaction)
         return doc
 
     def rebuild(self) -> None:

@@ -1,8 +1,8 @@
 """A charter's Yjs state in SQL: an append-only update log plus one compacted snapshot.
 
-The state is the snapshot followed by every logged update with a larger id. Compaction folds the
-log into the snapshot in one transaction, computed from the store itself (not from memory), so it
-is correct whichever process wrote the updates.
+The state is the snapshot followed by every update still in the log. Compaction folds the entries
+it read into the snapshot and deletes exactly those, in one transaction, computed from the store
+itself (not from memory), so it is correct whichever process wrote the updates.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pycrdt import Doc
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from charter_drafts.document import load_document, read_clauses
@@ -29,10 +29,9 @@ class StoredState:
 
 async def load_state(session: AsyncSession, charter_id: int) -> StoredState:
     snapshot = await session.get(DocumentSnapshot, charter_id)
-    after = snapshot.last_update_id if snapshot else 0
     rows = await session.execute(
         select(DocumentUpdate.data)
-        .where(DocumentUpdate.charter_id == charter_id, DocumentUpdate.id > after)
+        .where(DocumentUpdate.charter_id == charter_id)
         .order_by(DocumentUpdate.id)
     )
     logged = [bytes(data) for data in rows.scalars()]
@@ -54,11 +53,10 @@ async def compact(session: AsyncSession, charter_id: int) -> int:
     The caller commits; everything happens in its one transaction.
     """
     snapshot = await session.get(DocumentSnapshot, charter_id, with_for_update=True)
-    after = snapshot.last_update_id if snapshot else 0
     rows = (
         await session.execute(
             select(DocumentUpdate.id, DocumentUpdate.data)
-            .where(DocumentUpdate.charter_id == charter_id, DocumentUpdate.id > after)
+            .where(DocumentUpdate.charter_id == charter_id)
             .order_by(DocumentUpdate.id)
         )
     ).all()
@@ -72,25 +70,16 @@ async def compact(session: AsyncSession, charter_id: int) -> int:
     else:
         snapshot.data, snapshot.last_update_id, snapshot.updated_at = state, last_id, utcnow()
         session.add(snapshot)
-    await session.execute(
-        delete(DocumentUpdate).where(
-            DocumentUpdate.charter_id == charter_id, DocumentUpdate.id <= last_id
+    # Exactly the entries read, by id: another process may have appended more since, with ids
+    # inside the folded range (a range delete could drop them unfolded).
+    ids = [row[0] for row in rows]
+    for start in range(0, len(ids), 1000):
+        await session.execute(
+            delete(DocumentUpdate).where(DocumentUpdate.id.in_(ids[start : start + 1000]))
         )
-    )
     await _mirror_clause_texts(session, charter_id, doc)
     log.info("charter %s: compacted %d updates into the snapshot", charter_id, len(rows))
     return len(rows)
-
-
-async def count_logged(session: AsyncSession, charter_id: int) -> int:
-    snapshot = await session.get(DocumentSnapshot, charter_id)
-    after = snapshot.last_update_id if snapshot else 0
-    result = await session.execute(
-        select(func.count())
-        .select_from(DocumentUpdate)
-        .where(DocumentUpdate.charter_id == charter_id, DocumentUpdate.id > after)
-    )
-    return int(result.scalar_one())
 
 
 async def _mirror_clause_texts(session: AsyncSession, charter_id: int, doc: Doc) -> None:

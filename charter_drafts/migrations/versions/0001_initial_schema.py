@@ -78,6 +78,7 @@ def upgrade() -> None:
             ["charter.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("document_update", schema=None) as batch_op:
         batch_op.create_index(
