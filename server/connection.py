@@ -41,8 +41,9 @@ class Connection:
         """Queue a message; a full queue disconnects the client instead of dropping it."""
         if self._close is not None:
             return
+        # One message alone may exceed the byte budget (a large document's sync step 2).
         if len(self._queue) >= self.max_queue or (
-            self._queued_bytes + len(message) > self.max_queue_bytes
+            self._queue and self._queued_bytes + len(message) > self.max_queue_bytes
         ):
             log.warning("%s: send queue full, disconnecting a slow client", self.peer)
             self.close(CLOSE_TOO_SLOW, "client too slow; reconnect to resync")

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from charter_drafts.database import default_database_url
 
-
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
+ENV_NAMES = {"data_dir": "CHARTER_DATA_DIR"}
 
 
-def _env_float(name: str, default: float) -> float:
-    value = os.environ.get(name)
-    return float(value) if value else default
+def _parse(setting: str, name: str, raw: str) -> Any:
+    kind = type(getattr(Settings(), setting))
+    try:
+        return kind(raw)
+    except ValueError as error:
+        raise SystemExit(f"{name}={raw!r} is not a valid {kind.__name__}") from error
 
 
 @dataclass(frozen=True)
@@ -44,21 +44,16 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
-        """Read the environment, then apply the non-None overrides (CLI flags)."""
-        defaults = cls()
-        settings = cls(
-            data_dir=Path(os.environ.get("CHARTER_DATA_DIR") or defaults.data_dir),
-            database_url=os.environ.get("DATABASE_URL", ""),
-            host=os.environ.get("HOST") or defaults.host,
-            port=_env_int("PORT", defaults.port),
-            max_message_size=_env_int("MAX_MESSAGE_SIZE", defaults.max_message_size),
-            compact_after=_env_int("COMPACT_AFTER", defaults.compact_after),
-            room_idle_seconds=_env_float("ROOM_IDLE_SECONDS", defaults.room_idle_seconds),
-        )
-        known = {f.name for f in fields(cls)}
-        return replace(
-            settings, **{k: v for k, v in overrides.items() if v is not None and k in known}
-        )
+        """Each setting from its upper-case environment variable (``DATABASE_URL``…), then the
+        non-None overrides (CLI flags). ``data_dir`` is read from ``CHARTER_DATA_DIR``."""
+        values: dict[str, Any] = {}
+        for setting in fields(cls):
+            name = ENV_NAMES.get(setting.name, setting.name.upper())
+            raw = os.environ.get(name)
+            if raw:
+                values[setting.name] = _parse(setting.name, name, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
 
     @property
     def resolved_database_url(self) -> str:

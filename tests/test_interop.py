@@ -26,7 +26,7 @@ from tests.servers import ServerProcess, eventually_async
 INTEROP = Path(__file__).resolve().parent / "interop"
 SLUG = "lampedusa"
 OPS = 100
-TOKEN_RANGES = 0x400  # code points per client, from U+E000 on
+TOKENS_PER_CLIENT = 0x400  # private-use code points per client, from U+E000 on
 NODE_TIMEOUT = 45  # seconds a Node client may live; it exits non-zero with a message past it
 REPLY_TIMEOUT = NODE_TIMEOUT + 10  # Node's own timeout message arrives first
 
@@ -233,7 +233,7 @@ async def test_stock_and_pycrdt_clients_converge_on_concurrent_edits(
                     clause=clause,
                     ops=OPS,
                     seed=seed,
-                    tokenBase=0xE000 + TOKEN_RANGES * (1 + seed),
+                    tokenBase=0xE000 + TOKENS_PER_CLIENT * (1 + seed),
                 )
                 for seed, client in enumerate(stock.values())
             )
