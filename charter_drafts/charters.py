@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -9,10 +10,15 @@ from pycrdt import Doc
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from charter_drafts import audit
+from charter_drafts.accounts import find_user
 from charter_drafts.document import add_clause, load_document, read_clauses
-from charter_drafts.errors import NotFound
-from charter_drafts.models import Charter, Clause, ClauseKind
+from charter_drafts.errors import Conflict, Invalid, NotFound
+from charter_drafts.memberships import add_member
+from charter_drafts.models import Charter, Clause, ClauseKind, Role
 from charter_drafts.update_log import append_updates, load_state
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +28,7 @@ class ClauseView:
     kind: str
     title: str
     body: str
+    frozen: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +50,9 @@ async def list_charters(session: AsyncSession) -> Sequence[Charter]:
     return (await session.execute(select(Charter).order_by(Charter.title))).scalars().all()
 
 
-async def clause_kinds(session: AsyncSession, charter_id: int) -> dict[str, str]:
-    rows = await session.execute(
-        select(Clause.key, Clause.kind).where(Clause.charter_id == charter_id)
-    )
-    return {key: kind for key, kind in rows.tuples()}
+async def clause_rows(session: AsyncSession, charter_id: int) -> dict[str, Clause]:
+    rows = await session.execute(select(Clause).where(Clause.charter_id == charter_id))
+    return {clause.key: clause for clause in rows.scalars()}
 
 
 async def stored_document(session: AsyncSession, charter_id: int) -> Doc:
@@ -55,12 +60,13 @@ async def stored_document(session: AsyncSession, charter_id: int) -> Doc:
     return load_document((await load_state(session, charter_id)).updates)
 
 
-def clause_views(doc: Doc, kinds: dict[str, str]) -> list[ClauseView]:
+def clause_views(doc: Doc, rows: dict[str, Clause]) -> list[ClauseView]:
     """The document's clauses in order, numbered; the preamble is not numbered."""
     views: list[ClauseView] = []
     number = 0
     for text in read_clauses(doc):
-        kind = kinds.get(text.key, ClauseKind.article.value)
+        row = rows.get(text.key)
+        kind = row.kind if row else ClauseKind.article.value
         if kind != ClauseKind.preamble.value:
             number += 1
         views.append(
@@ -70,6 +76,7 @@ def clause_views(doc: Doc, kinds: dict[str, str]) -> list[ClauseView]:
                 kind=kind,
                 title=text.title,
                 body=text.body,
+                frozen=bool(row and row.frozen),
             )
         )
     return views
@@ -97,4 +104,33 @@ async def create_charter(
         )
         add_clause(doc, clause.key, clause.title, clause.body)
     await append_updates(session, [(charter.id, doc.get_update())])
+    return charter
+
+
+async def start_charter(
+    session: AsyncSession,
+    slug: str,
+    title: str,
+    summary: str,
+    secretariat_email: str,
+    *,
+    actor_id: int | None,
+) -> Charter:
+    """A new, empty charter with its first secretariat member; the caller commits."""
+    if not SLUG.match(slug):
+        raise Invalid("a slug has 3 to 64 lower-case letters, digits and hyphens")
+    title = " ".join(title.split())
+    if not 1 <= len(title) <= 300:
+        raise Invalid("a title has 1 to 300 characters")
+    if len(summary) > 2000:
+        raise Invalid("a summary has at most 2000 characters")
+    secretariat = await find_user(session, secretariat_email)
+    if secretariat is None:
+        raise NotFound(f"no account for {secretariat_email}; create it first")
+    if (await session.execute(select(Charter.id).where(Charter.slug == slug))).scalar():
+        raise Conflict(f"a charter '{slug}' exists already")
+    charter = await create_charter(session, slug, title, summary, [])
+    assert charter.id is not None
+    await add_member(session, charter.id, secretariat, Role.secretariat, None, actor_id=actor_id)
+    audit.record(session, "charter.create", actor_id=actor_id, charter_id=charter.id, target=slug)
     return charter

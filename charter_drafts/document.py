@@ -53,6 +53,24 @@ def add_clause(doc: Doc, key: str, title: str, body: str, index: int | None = No
         order.insert(len(order) if index is None else index, key)
 
 
+def remove_clause(doc: Doc, key: str) -> None:
+    clauses, order = clauses_of(doc), order_of(doc)
+    with doc.transaction():
+        for index in reversed([i for i, k in enumerate(order) if k == key]):
+            del order[index]
+        if key in clauses:
+            del clauses[key]
+
+
+def move_clause(doc: Doc, key: str, index: int) -> None:
+    """Place a clause at ``index`` of the order (counted without the clause itself)."""
+    order = order_of(doc)
+    with doc.transaction():
+        for current in reversed([i for i, k in enumerate(order) if k == key]):
+            del order[current]
+        order.insert(max(0, min(index, len(order))), key)
+
+
 def read_clauses(doc: Doc) -> list[ClauseText]:
     """Clauses in document order; an ordered key without texts is skipped."""
     clauses, order = clauses_of(doc), order_of(doc)

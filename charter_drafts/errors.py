@@ -38,3 +38,24 @@ class OutOfScope(Forbidden):
     """A live-document update that writes outside the text a client may edit."""
 
     code = "out_of_scope"
+
+
+class Unauthenticated(DomainError):
+    """No valid credentials: sign in, or send a valid token."""
+
+    status = 401
+    code = "unauthenticated"
+
+
+class Gone(DomainError):
+    status = 410
+    code = "gone"
+
+
+class TooMany(DomainError):
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -32,6 +32,7 @@ class Staging:
     def __init__(self, accepted_state: Callable[[], Iterable[bytes]]) -> None:
         self._accepted_state = accepted_state
         self._violations: list[str] = []
+        self._refuse_clause: Callable[[str], str | None] | None = None
         self._integrated: list[bytes] = []
         self.doc = self._build()
 
@@ -47,14 +48,18 @@ class Staging:
     def rebuild(self) -> None:
         self.doc = self._build()
 
-    def try_update(self, update: bytes) -> bytes | None:
+    def try_update(
+        self, update: bytes, refuse_clause: Callable[[str], str | None] | None = None
+    ) -> bytes | None:
         """Apply a client's update; return what it integrated, or None if nothing new.
 
+        ``refuse_clause`` gives the reason a clause's text may not be edited (None: it may).
         Raises ``Invalid`` for bytes that do not decode and ``OutOfScope`` for an update that
-        writes outside clause texts; in both cases the staging document is unchanged.
+        writes outside the clause texts it may edit; either way the staging document is unchanged.
         """
         if update == EMPTY_UPDATE:
             return None
+        self._refuse_clause = refuse_clause
         self._violations.clear()
         self._integrated.clear()
         roots_before = len(list(self.doc.keys()))
@@ -64,16 +69,17 @@ class Staging:
             self.rebuild()
             raise Invalid(f"malformed update: {error}") from error
         if len(list(self.doc.keys())) != roots_before:
-            self._violations.append("creates a root type")
+            self._violations.append("it creates a root type")
         if self._violations:
             reason = "; ".join(dict.fromkeys(self._violations))
             self.rebuild()
-            raise OutOfScope(f"update writes outside clause texts: {reason}")
+            raise OutOfScope(f"update refused: {reason}")
         return self._merged()
 
     def apply_trusted(self, change: Callable[[Doc], Any]) -> bytes | None:
         """Run a server-side change (structure included) and return what it integrated."""
         self._integrated.clear()
+        self._refuse_clause = None
         try:
             change(self.doc)
         except BaseException:
@@ -93,23 +99,26 @@ class Staging:
         self._integrated.append(event.update)
 
     def _on_order(self, _event: ArrayEvent) -> None:
-        self._violations.append("changes the clause order")
+        self._violations.append("it changes the clause order")
 
     def _on_clauses(self, events: list[Any]) -> None:
         for event in events:
             path = list(event.path)
             if isinstance(event, TextEvent) and len(path) == 2 and path[1] in TEXT_FIELDS:
                 self._check_text_delta(event.delta)
+                refusal = self._refuse_clause(str(path[0])) if self._refuse_clause else None
+                if refusal:
+                    self._violations.append(f"{refusal} ({path[0]})")
             elif isinstance(event, MapEvent) and not path:
-                self._violations.append("adds or removes clauses")
+                self._violations.append("it adds or removes clauses")
             elif isinstance(event, MapEvent):
-                self._violations.append("changes a clause's fields")
+                self._violations.append("it changes a clause's fields")
             else:
-                self._violations.append("changes something that is not a clause text")
+                self._violations.append("it changes something that is not a clause text")
 
     def _check_text_delta(self, delta: list[dict[str, Any]]) -> None:
         for op in delta:
             if "attributes" in op:
-                self._violations.append("formats text")
+                self._violations.append("it formats text")
             if "insert" in op and not isinstance(op["insert"], str):
-                self._violations.append("embeds an object in text")
+                self._violations.append("it embeds an object in text")

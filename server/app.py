@@ -7,10 +7,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from server import api, errors, pages
+from server import errors, forms, pages
+from server.routes import charters, clauses, members, organisations, session, tokens
+from server.security import SecurityMiddleware
 from server.services import Services
 from server.settings import Settings
 from server.websocket import charter_socket
@@ -32,9 +36,26 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         routes=[
             *pages.routes,
-            *api.routes,
+            *forms.routes,
+            *charters.routes,
+            *clauses.routes,
+            *members.routes,
+            *tokens.routes,
+            *session.routes,
+            *organisations.routes,
             WebSocketRoute("/ws/charters/{slug}", charter_socket),
             Mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static"),
+        ],
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.resolved_secret_key(),
+                session_cookie="charter_drafts_session",
+                max_age=14 * 24 * 3600,
+                same_site="lax",
+                https_only=settings.secure_cookies,
+            ),
+            Middleware(SecurityMiddleware, allowed_origins=settings.allowed_origin_list),
         ],
         exception_handlers=errors.handlers,  # type: ignore[arg-type]
         lifespan=lifespan,

@@ -1,20 +1,30 @@
-"""The ``charter-drafts`` command: serve, migrate, seed-demo."""
+"""The ``charter-drafts`` command: serve, migrate, seed-demo, create-user, add-member,
+create-charter."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from charter_drafts.accounts import create_user, find_user
+from charter_drafts.charters import get_charter, start_charter
 from charter_drafts.database import create_engine, create_session_factory
-from charter_drafts.demo import seed_demo
+from charter_drafts.demo import DEMO_MEMBERS, DEMO_PASSWORD, seed_demo
 from charter_drafts.demo_content import DEMO_SLUG
+from charter_drafts.errors import DomainError, NotFound
+from charter_drafts.memberships import add_member
 from charter_drafts.migrate import upgrade
+from charter_drafts.models import OrganisationKind, Role
+from charter_drafts.organisations import find_or_create_organisation
 from server.settings import Settings
 
 log = logging.getLogger("charter_drafts")
@@ -41,16 +51,101 @@ def _parser() -> argparse.ArgumentParser:
     _store_options(migrate)
     seed = commands.add_parser("seed-demo", help="add the demo charter if it is missing")
     _store_options(seed)
+    user = commands.add_parser("create-user", help="create an account")
+    _store_options(user)
+    user.add_argument("--email", required=True)
+    user.add_argument("--name", required=True, help="display name")
+    user.add_argument(
+        "--password-env",
+        default="CHARTER_PASSWORD",
+        help="environment variable holding the password (default CHARTER_PASSWORD); "
+        "without it the password is asked for",
+    )
+    user.add_argument("--site-admin", action="store_true", help="may create charters")
+    member = commands.add_parser("add-member", help="give an account a role on a charter")
+    _store_options(member)
+    member.add_argument("--charter", required=True, help="the charter's slug")
+    member.add_argument("--email", required=True)
+    member.add_argument("--role", required=True, choices=[r.value for r in Role])
+    member.add_argument("--organisation", help="organisation name (created if new)")
+    member.add_argument("--organisation-kind", choices=[k.value for k in OrganisationKind])
+    member.add_argument("--country", help="ISO 3166-1 alpha-2 code of the organisation")
+    member.add_argument("--city", default="", help="city, for a local government")
+    charter = commands.add_parser("create-charter", help="create a charter and its secretariat")
+    _store_options(charter)
+    charter.add_argument("--slug", required=True)
+    charter.add_argument("--title", required=True)
+    charter.add_argument("--summary", default="")
+    charter.add_argument("--secretariat", required=True, help="email of an existing account")
     return parser
 
 
-async def _seed(settings: Settings) -> None:
+async def _in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[None]]) -> None:
     engine = create_engine(settings.resolved_database_url)
     try:
         async with create_session_factory(engine)() as session:
-            await seed_demo(session)
+            await work(session)
     finally:
         await engine.dispose()
+
+
+async def _seed(session: AsyncSession) -> None:
+    await seed_demo(session)
+
+
+def _create_user(args: argparse.Namespace) -> Callable[[AsyncSession], Awaitable[None]]:
+    password = os.environ.get(args.password_env) or getpass.getpass("Password: ")
+
+    async def work(session: AsyncSession) -> None:
+        user = await create_user(
+            session, args.email, args.name, password, site_admin=args.site_admin
+        )
+        await session.commit()
+        print(f"created user {user.id} <{user.email}>")
+
+    return work
+
+
+def _add_member(args: argparse.Namespace) -> Callable[[AsyncSession], Awaitable[None]]:
+    async def work(session: AsyncSession) -> None:
+        charter = await get_charter(session, args.charter)
+        user = await find_user(session, args.email)
+        if user is None:
+            raise NotFound(f"no account for {args.email}; create it with create-user")
+        organisation_id = None
+        if args.organisation:
+            organisation = await find_or_create_organisation(
+                session,
+                args.organisation,
+                args.organisation_kind or "",
+                args.country or "",
+                args.city,
+            )
+            organisation_id = organisation.id
+        assert charter.id is not None
+        await add_member(session, charter.id, user, Role(args.role), organisation_id, actor_id=None)
+        await session.commit()
+        print(f"{user.email} is now {args.role} of {charter.slug}")
+
+    return work
+
+
+def _create_charter(args: argparse.Namespace) -> Callable[[AsyncSession], Awaitable[None]]:
+    async def work(session: AsyncSession) -> None:
+        charter = await start_charter(
+            session, args.slug, args.title, args.summary, args.secretariat, actor_id=None
+        )
+        await session.commit()
+        print(f"created charter {charter.slug}; secretariat: {args.secretariat}")
+
+    return work
+
+
+def _print_demo_accounts(base: str) -> None:
+    lines = [f"demo charter: {base}/charters/{DEMO_SLUG}"]
+    lines.append(f"demo accounts (password: {DEMO_PASSWORD}):")
+    lines += [f"  {m.email:<26} {m.role.value}" for m in DEMO_MEMBERS]
+    print("\n".join(lines), flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -69,20 +164,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "migrate":
         upgrade(url)
         return 0
-    if args.command == "seed-demo":
+    commands: dict[str, Callable[[argparse.Namespace], Callable[[AsyncSession], Awaitable[None]]]]
+    commands = {
+        "seed-demo": lambda _args: _seed,
+        "create-user": _create_user,
+        "add-member": _add_member,
+        "create-charter": _create_charter,
+    }
+    if args.command in commands:
         upgrade(url)
-        asyncio.run(_seed(settings))
+        try:
+            asyncio.run(_in_session(settings, commands[args.command](args)))
+        except DomainError as error:
+            print(f"charter-drafts: {error.message}", file=sys.stderr)
+            return 2
         return 0
     if not args.no_migrate:
         upgrade(url)
     if args.demo:
-        asyncio.run(_seed(settings))
+        asyncio.run(_in_session(settings, _seed))
     from server.app import create_app
 
     base = f"http://{settings.host}:{settings.port}"
     log.info("serving on %s", base)
     if args.demo:
-        log.info("demo charter: %s/charters/%s", base, DEMO_SLUG)
+        _print_demo_accounts(base)
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -13,6 +13,8 @@ from collections import deque
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from charter_drafts.permissions import Member
+
 log = logging.getLogger(__name__)
 
 CLOSE_TOO_SLOW = 1013  # "try again later": the client fell too far behind
@@ -22,9 +24,16 @@ class Connection:
     """Sends protocol messages to one websocket, one message per frame, in order."""
 
     def __init__(
-        self, websocket: WebSocket, *, max_queue: int, max_queue_bytes: int, window: int
+        self,
+        websocket: WebSocket,
+        member: Member,
+        *,
+        max_queue: int,
+        max_queue_bytes: int,
+        window: int,
     ) -> None:
         self.websocket = websocket
+        self.member = member  # replaced when the member's role changes
         self.max_queue = max_queue
         self.max_queue_bytes = max_queue_bytes
         self.awareness_ids: set[int] = set()
@@ -41,10 +50,9 @@ class Connection:
         """Queue a message; a full queue disconnects the client instead of dropping it."""
         if self._close is not None:
             return
-        # One message alone may exceed the byte budget (a large document's sync step 2).
-        if len(self._queue) >= self.max_queue or (
-            self._queue and self._queued_bytes + len(message) > self.max_queue_bytes
-        ):
+        # The budget bounds the backlog already waiting, so one large message (a big document's
+        # sync step 2) is always accepted by a client that is keeping up.
+        if len(self._queue) >= self.max_queue or self._queued_bytes > self.max_queue_bytes:
             log.warning("%s: send queue full, disconnecting a slow client", self.peer)
             self.close(CLOSE_TOO_SLOW, "client too slow; reconnect to resync")
             return

@@ -9,25 +9,31 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from charter_drafts.errors import DomainError
+from charter_drafts.errors import DomainError, TooMany
 from server.i18n import language_of, translate
 from server.pages import page
 
 log = logging.getLogger(__name__)
 
 
-def _render(request: Request, status: int, code: str, message: str) -> Response:
+def _render(
+    request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
     if request.url.path.startswith("/api/"):
-        return JSONResponse({"error": code, "message": message}, status_code=status)
+        body = {"error": code, "message": message}
+        return JSONResponse(body, status_code=status, headers=headers)
     language = language_of(request)
     title = translate(language, "not_found" if status == 404 else "error")
     main = f"<main><h1>{escape(title)}</h1><p>{escape(message)}</p></main>"
-    return HTMLResponse(page(language, title, main), status_code=status)
+    return HTMLResponse(page(request, title, main), status_code=status, headers=headers)
 
 
 async def domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
-    return _render(request, error.status, error.code, error.message)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooMany) else None
+    if error.status >= 500:
+        log.error("%s %s: %s", request.method, request.url.path, error.message)
+    return _render(request, error.status, error.code, error.message, headers)
 
 
 async def http_error(request: Request, error: Exception) -> Response:

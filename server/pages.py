@@ -1,77 +1,114 @@
 """HTML pages: the list of charters and a charter's live drafting page.
 
-The page carries the text as the server has it (readable without JavaScript); the browser client
-in static/ then replaces it with the live editor.
+The charter page carries the text as the server has it (readable without JavaScript); the
+browser client in static/ then replaces it with the live editor, read-only for roles that may
+not edit.
 """
 
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from charter_drafts.charters import list_charters
+from charter_drafts.permissions import Action, can, require
+from server.auth import Principal
 from server.i18n import language_of, translate
 from server.reads import read_charter
-from server.services import Services
+from server.routes.context import call, charter_call
+from server.security import csrf_token
 
 
-def page(language: str, title: str, main: str, *, script: bool = False) -> str:
+def page(
+    request: Request,
+    title: str,
+    main: str,
+    *,
+    caller: Principal | None = None,
+    script: bool = False,
+) -> str:
+    language = language_of(request)
     bundle = '<script type="module" src="/static/dist/editor.js"></script>' if script else ""
+    if caller is not None:
+        account = (
+            f'<span class="who">{escape(caller.user.display_name)}</span>'
+            f'<form method="post" action="/sign-out" class="inline">'
+            f'<input type="hidden" name="csrf" value="{escape(csrf_token(request))}">'
+            f'<button type="submit">{escape(translate(language, "sign_out"))}</button></form>'
+        )
+    else:
+        next_url = quote(request.url.path)
+        account = (
+            f'<a href="/sign-in?next={escape(next_url)}">'
+            f"{escape(translate(language, 'sign_in'))}</a>"
+        )
     return (
         f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · charter-drafts</title>"
         '<link rel="stylesheet" href="/static/app.css"></head><body>'
-        '<header class="site"><a href="/">charter-drafts</a></header>'
-        f"{main}{bundle}</body></html>"
+        f'<header class="site"><a href="/">charter-drafts</a><nav class="account">{account}</nav>'
+        f"</header>{main}{bundle}</body></html>"
     )
 
 
 async def home(request: Request) -> HTMLResponse:
-    services: Services = request.app.state.services
     language = language_of(request)
-    async with services.sessions() as session:
-        charters = await list_charters(session)
+    async with call(request) as c:
+        charters = await list_charters(c.session)
     items = (
         "".join(
-            f'<li><a href="/charters/{escape(c.slug)}">{escape(c.title)}</a>'
-            f' <span class="phase">{escape(translate(language, "phase." + c.phase))}</span>'
-            f"<p>{escape(c.summary)}</p></li>"
-            for c in charters
+            f'<li><a href="/charters/{escape(ch.slug)}">{escape(ch.title)}</a>'
+            f' <span class="phase">{escape(translate(language, "phase." + ch.phase))}</span>'
+            f"<p>{escape(ch.summary)}</p></li>"
+            for ch in charters
         )
         or f"<li>{escape(translate(language, 'no_charters'))}</li>"
     )
     title = translate(language, "charters")
     main = f'<main><h1>{escape(title)}</h1><ul class="charters">{items}</ul></main>'
-    return HTMLResponse(page(language, title, main))
+    return HTMLResponse(page(request, title, main, caller=c.caller))
 
 
-async def charter(request: Request) -> HTMLResponse:
+async def charter(request: Request) -> Response:
     language = language_of(request)
-    text = await read_charter(request.app.state.services, request.path_params["slug"])
+    async with charter_call(request) as c:
+        if c.member is None:
+            return RedirectResponse(f"/sign-in?next={quote(request.url.path)}", status_code=303)
+        require(c.member, Action.read_draft, c.target)
+        can_edit = can(c.member, Action.edit_text, c.target)
+    text = await read_charter(c.services, c.charter.slug)
     slug = escape(text.charter.slug)
     clauses = "".join(
-        f'<li class="clause" data-clause-id="{escape(c.key)}">'
+        f'<li class="clause" data-clause-id="{escape(cl.key)}">'
         f'<span class="clause-number">'
-        f"{escape(translate(language, 'preamble') if c.number is None else str(c.number))}"
-        f"</span><h2>{escape(c.title)}</h2>"
-        + "".join(f"<p>{escape(p)}</p>" for p in c.body.split("\n\n"))
+        f"{escape(translate(language, 'preamble') if cl.number is None else str(cl.number))}"
+        f"</span><h2>{escape(cl.title)}</h2>"
+        + "".join(f"<p>{escape(p)}</p>" for p in cl.body.split("\n\n"))
         + "</li>"
-        for c in text.clauses
+        for cl in text.clauses
     )
+    role = c.member.role.value if c.member.role else ""
     main = (
         f'<main id="charter" data-slug="{slug}" data-ws-url="/ws/charters"'
-        f' data-api-url="/api/charters/{slug}">'
+        f' data-api-url="/api/charters/{slug}" data-role="{escape(role)}"'
+        f' data-can-edit="{"true" if can_edit else "false"}"'
+        f' data-user-name="{escape(c.caller.user.display_name if c.caller else "")}">'
         f'<h1 class="charter-title">{escape(text.charter.title)}</h1>'
         f'<p class="charter-summary">{escape(text.charter.summary)}</p>'
+        f'<p class="charter-meta"><span class="phase">'
+        f"{escape(translate(language, 'phase.' + text.charter.phase))}</span>"
+        f' <span class="role">{escape(translate(language, "role." + role) if role else "")}'
+        f"</span></p>"
         f'<p id="status" role="status" aria-live="polite">'
         f"{escape(translate(language, 'loading'))}</p>"
         f'<ol id="clauses">{clauses}</ol></main>'
     )
-    return HTMLResponse(page(language, text.charter.title, main, script=True))
+    return HTMLResponse(page(request, text.charter.title, main, caller=c.caller, script=True))
 
 
 routes = [

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from charter_drafts.charters import (
     ClauseView,
-    clause_kinds,
+    clause_rows,
     clause_views,
     get_charter,
     stored_document,
@@ -26,7 +26,7 @@ async def read_charter(services: Services, slug: str) -> CharterText:
     async with services.sessions() as session:
         charter = await get_charter(session, slug)
         assert charter.id is not None
-        kinds = await clause_kinds(session, charter.id)
+        rows = await clause_rows(session, charter.id)
         room = services.rooms.peek(slug)
         doc = room.doc if room is not None else await stored_document(session, charter.id)
-    return CharterText(charter, clause_views(doc, kinds))
+    return CharterText(charter, clause_views(doc, rows))

@@ -9,16 +9,26 @@ are vetted there. The path of an update: staging (vet, integrate) -> writer (com
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import YSyncMessageType, merge_updates
+from pycrdt import Doc, YSyncMessageType, merge_updates
 
-from charter_drafts.document import load_document
+from charter_drafts.document import EMPTY_UPDATE, load_document
 from charter_drafts.errors import Invalid, OutOfScope
+from charter_drafts.models import Phase
+from charter_drafts.permissions import (
+    Action,
+    CharterTarget,
+    ClauseTarget,
+    Member,
+    can,
+    refusal_reason,
+)
 from charter_drafts.staging import Staging
 from charter_drafts.update_log import StoredState
 from server.connection import Connection
@@ -41,6 +51,7 @@ log = logging.getLogger(__name__)
 
 MAX_AWARENESS_IDS_PER_CONNECTION = 16
 CLOSE_POLICY = 1008
+CLOSE_FORBIDDEN = 4403
 
 
 @dataclass(slots=True)
@@ -58,9 +69,14 @@ class Room:
         stored: StoredState,
         writer: UpdateWriter,
         settings: Settings,
+        *,
+        phase: Phase,
+        frozen: frozenset[str],
     ) -> None:
         self.charter_id = charter_id
         self.slug = slug
+        self.phase = phase
+        self.frozen = frozen
         self.doc = load_document(stored.updates)
         self._in_flight: deque[bytes] = deque()
         self.staging = Staging(self._accepted_state)
@@ -126,8 +142,21 @@ class Room:
             raise Invalid(f"malformed state vector: {error}") from error
 
     def _receive_update(self, connection: Connection, message: SyncMessage) -> bool:
+        member = connection.member
+        if not can(member, Action.edit_text, CharterTarget(self.phase)):
+            # Read-only (y-protocols): drop it. The stock client answers the server's step 1
+            # with a step 2 that is usually empty: that one is not worth a word.
+            if message.payload != EMPTY_UPDATE:
+                reason = refusal_reason(member, Action.edit_text, CharterTarget(self.phase))
+                self._refuse(connection, message, f"update refused: {reason}", resync=False)
+            return False
+
+        def refuse_clause(key: str) -> str | None:
+            target = ClauseTarget(self.phase, key in self.frozen)
+            return None if can(member, Action.edit_text, target) else "this clause is frozen"
+
         try:
-            integrated = self.staging.try_update(message.payload)
+            integrated = self.staging.try_update(message.payload, refuse_clause)
         except OutOfScope as refusal:
             self._refuse(connection, message, refusal.message)
             return False
@@ -137,14 +166,16 @@ class Room:
         self._writer.submit(self, integrated, connection.release_window)
         return True
 
-    def _refuse(self, connection: Connection, message: SyncMessage, reason: str) -> None:
+    def _refuse(
+        self, connection: Connection, message: SyncMessage, reason: str, *, resync: bool = True
+    ) -> None:
         count = self._refusals.get(connection, 0) + 1
         self._refusals[connection] = count
         log.info("%s on '%s': update refused: %s", connection.peer, self.slug, reason)
         connection.send(permission_denied(reason))
         if count > self._settings.max_refusals:
             connection.close(CLOSE_POLICY, "too many refused updates")
-        elif message.kind == YSyncMessageType.SYNC_UPDATE:
+        elif resync and message.kind == YSyncMessageType.SYNC_UPDATE:
             # Resync: the client answers with what the server lacks. A refused step 2 gets no
             # new step 1, so a client holding refused changes cannot loop.
             connection.send(sync_step1(self.doc.get_state()))
@@ -174,6 +205,28 @@ class Room:
             for client_id, p in self._presence.items()
             if p.state is not None
         ]
+
+    # Server-side changes and access
+
+    async def change(self, edit: Callable[[Doc], None]) -> None:
+        """Apply a server-side change (structure included); return once stored and sent."""
+        integrated = self.staging.apply_trusted(edit)
+        if integrated is None:
+            return
+        stored = asyncio.get_running_loop().create_future()
+        self._in_flight.append(integrated)
+        self._writer.submit(self, integrated, lambda: stored.set_result(None))
+        await stored
+
+    def update_member(self, user_id: int, member: Member | None) -> None:
+        """A member's role changed (None: removed); open connections follow at once."""
+        for connection in list(self.connections):
+            if connection.member.user_id != user_id:
+                continue
+            if member is None or member.role is None:
+                connection.close(CLOSE_FORBIDDEN, "you are no longer a member of this charter")
+            else:
+                connection.member = member
 
     # After the store
 

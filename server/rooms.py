@@ -6,9 +6,13 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 
 from charter_drafts.charters import get_charter
 from charter_drafts.database import SessionFactory
+from charter_drafts.models import Phase
+from charter_drafts.permissions import Member
+from charter_drafts.structure import frozen_keys
 from charter_drafts.update_log import load_state
 from server.room import Room
 from server.settings import Settings
@@ -32,6 +36,28 @@ class Rooms:
 
     def __len__(self) -> int:
         return len(self._rooms)
+
+    def _by_charter(self, charter_id: int) -> Room | None:
+        return next((r for r in self._rooms.values() if r.charter_id == charter_id), None)
+
+    def member_changed(self, charter_id: int, user_id: int, member: Member | None) -> None:
+        room = self._by_charter(charter_id)
+        if room is not None:
+            room.update_member(user_id, member)
+
+    def charter_changed(self, charter_id: int, phase: Phase, frozen: frozenset[str]) -> None:
+        room = self._by_charter(charter_id)
+        if room is not None:
+            room.phase, room.frozen = phase, frozen
+
+    @contextlib.asynccontextmanager
+    async def live(self, slug: str) -> AsyncIterator[Room]:
+        """The room for a server-side change, loaded for it if need be."""
+        room = await self.open(slug)
+        try:
+            yield room
+        finally:
+            self.release(room)
 
     async def open(self, slug: str) -> Room:
         """The loaded room, loading it fully from the store first if needed.
@@ -65,7 +91,16 @@ class Rooms:
             charter = await get_charter(session, slug)
             assert charter.id is not None
             stored = await load_state(session, charter.id)
-        room = Room(charter.id, slug, stored, self._writer, self._settings)
+            frozen = await frozen_keys(session, charter.id)
+        room = Room(
+            charter.id,
+            slug,
+            stored,
+            self._writer,
+            self._settings,
+            phase=Phase(charter.phase),
+            frozen=frozen,
+        )
         log.info(
             "room %s loaded from %d stored updates in %.1f ms",
             slug,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ ENV_NAMES = {"data_dir": "CHARTER_DATA_DIR"}
 
 def _parse(setting: str, name: str, raw: str) -> Any:
     kind = type(getattr(Settings(), setting))
+    if kind is bool:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     try:
         return kind(raw)
     except ValueError as error:
@@ -41,6 +44,30 @@ class Settings:
     room_idle_seconds: float = 5.0
     # Out-of-scope updates one connection may send before it is disconnected.
     max_refusals: int = 50
+    # Secret for signing session cookies; empty: generated once into data_dir/secret_key.
+    secret_key: str = ""
+    # Origins (scheme://host:port, comma-separated) allowed for browsers; empty: our own only.
+    allowed_origins: str = ""
+    # Session cookies only over HTTPS (set behind a TLS-terminating proxy).
+    secure_cookies: bool = False
+    # Sign-in failures allowed per account and per address within 15 minutes.
+    sign_in_failures_per_account: int = 5
+    sign_in_failures_per_address: int = 20
+
+    @property
+    def allowed_origin_list(self) -> tuple[str, ...]:
+        return tuple(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or the one generated into the data folder on first run."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:

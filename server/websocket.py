@@ -1,8 +1,9 @@
 """The live-document endpoint: adapts a Starlette websocket to a room.
 
 Close codes: 1002 malformed message, 1003 text frame, 1007 update or state vector that does not
-decode, 1008 too many refused updates, 1009 message too big, 1013 client too slow, 4404 unknown
-charter.
+decode, 1008 too many refused updates, 1009 message too big, 1013 client too slow, 4401 not
+signed in (no session cookie or ``?token=``), 4403 not a member, a token for another charter, an
+origin not ours or a membership removed, 4404 unknown charter.
 """
 
 from __future__ import annotations
@@ -14,9 +15,13 @@ import logging
 from pycrdt import YSyncMessageType
 from starlette.websockets import WebSocket
 
-from charter_drafts.errors import Invalid, NotFound
+from charter_drafts.charters import get_charter
+from charter_drafts.errors import DomainError, Invalid
+from charter_drafts.permissions import Action, Member, require
+from server.auth import member_for, principal
 from server.connection import Connection
 from server.protocol import ProtocolError, SyncMessage, read_message
+from server.security import origin_allowed
 from server.services import Services
 
 log = logging.getLogger(__name__)
@@ -25,7 +30,20 @@ CLOSE_PROTOCOL = 1002
 CLOSE_UNSUPPORTED = 1003
 CLOSE_INVALID = 1007
 CLOSE_TOO_BIG = 1009
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+
+
+async def _member(services: Services, websocket: WebSocket, slug: str) -> Member | None:
+    async with services.sessions() as session:
+        charter = await get_charter(session, slug)
+        return await member_for(session, await principal(websocket, session), charter)
+
+
+def _peer(websocket: WebSocket) -> str:
+    client = websocket.client
+    return f"{client.host}:{client.port}" if client else "?"
 
 
 async def charter_socket(websocket: WebSocket) -> None:
@@ -33,13 +51,22 @@ async def charter_socket(websocket: WebSocket) -> None:
     settings = services.settings
     slug = websocket.path_params["slug"]
     await websocket.accept()
-    try:
-        room = await services.rooms.open(slug)
-    except NotFound as error:
-        await websocket.close(CLOSE_NOT_FOUND, error.message[:120])
+    if not origin_allowed(websocket, settings.allowed_origin_list):
+        await websocket.close(CLOSE_FORBIDDEN, "this origin may not open the live document")
         return
+    try:
+        member = await _member(services, websocket, slug)
+        require(member, Action.read_draft)
+        room = await services.rooms.open(slug)
+    except DomainError as error:
+        code = {401: CLOSE_UNAUTHENTICATED, 403: CLOSE_FORBIDDEN}.get(error.status, CLOSE_NOT_FOUND)
+        log.info("%s: live document '%s' refused: %s", _peer(websocket), slug, error.message)
+        await websocket.close(code, error.message[:120])
+        return
+    assert member is not None
     connection = Connection(
         websocket,
+        member,
         max_queue=settings.send_queue_messages,
         max_queue_bytes=settings.send_queue_bytes,
         window=settings.inflight_per_connection,

@@ -20,6 +20,8 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+EDITOR = "editor@example.org"
+DEMO_PASSWORD = "demo-password"
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 
 
@@ -61,13 +63,37 @@ class ServerProcess:
     env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    _tokens: dict[tuple[str, str | None], str] = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def ws_url(self, slug: str = "lampedusa") -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/charters/{slug}"
+    def ws_url(self, slug: str = "lampedusa", *, as_: str | None = EDITOR) -> str:
+        """The live document's address, with an API token of the demo account ``as_``."""
+        url = f"ws://127.0.0.1:{self.port}/ws/charters/{slug}"
+        return f"{url}?token={self.token(as_)}" if as_ else url
+
+    def token(self, email: str = EDITOR, charter: str | None = None) -> str:
+        """An API token of a demo account (signed in with its password), made once."""
+        key = (email, charter)
+        if key not in self._tokens:
+            client = self.signed_in(email)
+            try:
+                response = client.post("/api/tokens", json={"name": "tests", "charter": charter})
+            finally:
+                client.close()
+            assert response.status_code == 201, response.text
+            self._tokens[key] = response.json()["secret"]
+        return self._tokens[key]
+
+    def signed_in(self, email: str, password: str = DEMO_PASSWORD) -> httpx.Client:
+        """An HTTP client with a session cookie and the CSRF header set."""
+        client = httpx.Client(base_url=self.base_url, timeout=10)
+        response = client.post("/api/session", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+        return client
 
     @property
     def log_path(self) -> Path:
@@ -131,8 +157,10 @@ class ServerProcess:
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
 
-    def get(self, path: str) -> httpx.Response:
-        return httpx.get(self.base_url + path, timeout=10)
+    def get(self, path: str, *, as_: str | None = EDITOR) -> httpx.Response:
+        """GET with an API token of the demo account ``as_`` (None: anonymous)."""
+        headers = {"Authorization": f"Bearer {self.token(as_)}"} if as_ else {}
+        return httpx.get(self.base_url + path, headers=headers, timeout=10)
 
 
 @contextmanager

@@ -79,9 +79,16 @@ def test_pages_render_the_charter_in_english_and_french(server: ServerProcess) -
     assert "/static/dist/editor.js" in page.text
     assert page.text.count('class="clause"') == len(DEMO_CLAUSES)
     french = httpx.get(
-        server.base_url + "/charters/lampedusa", headers={"Accept-Language": "fr-FR,fr;q=0.9"}
+        server.base_url + "/charters/lampedusa",
+        headers={
+            "Accept-Language": "fr-FR,fr;q=0.9",
+            "Authorization": f"Bearer {server.token()}",
+        },
     )
     assert '<html lang="fr">' in french.text
     assert "Préambule" in french.text
+    anonymous = server.get("/charters/lampedusa", as_=None)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/sign-in?next=/charters/lampedusa"
     assert server.get("/static/dist/editor.js").status_code == 200
     assert server.get("/static/app.css").status_code == 200

@@ -68,6 +68,8 @@ class NodeClient:
             SLUG,
             "--timeout",
             str(NODE_TIMEOUT),
+            "--token",
+            server.token(),
             cwd=INTEROP,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,

@@ -9,7 +9,7 @@ import websockets
 
 from server.client import LiveClient
 from tests.conftest import ServerFactory
-from tests.servers import eventually_async
+from tests.servers import ServerProcess, eventually_async
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -28,7 +28,8 @@ async def test_a_client_that_stops_reading_is_closed_with_1013(make_server: Serv
             await asyncio.sleep(0.01)  # a pace the healthy clients keep up with
         expected = writer.clause_texts()["participation"][1]
         assert len(expected) > 200 * 100_000
-        # The writer's own view keeps being served...
+        # The others keep being served: everything is stored, and a new client gets it all.
+        await eventually_async(lambda: participation_body(server) == expected, 60)
         async with LiveClient.connect(server.ws_url()) as fresh:
             await asyncio.wait_for(fresh.synced.wait(), 20)
             assert fresh.clause_texts()["participation"][1] == expected
@@ -38,6 +39,11 @@ async def test_a_client_that_stops_reading_is_closed_with_1013(make_server: Serv
             await drain(stalled)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1013
+
+
+def participation_body(server: ServerProcess) -> str:
+    clauses = server.get("/api/charters/lampedusa").json()["clauses"]
+    return str(next(c["body"] for c in clauses if c["id"] == "participation"))
 
 
 async def drain(socket: websockets.ClientConnection) -> None:

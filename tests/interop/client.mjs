@@ -1,7 +1,7 @@
 // One stock, unmodified y-websocket client (yjs + WebsocketProvider over `ws`), driven by
 // tests/test_interop.py through JSON lines: commands on stdin, one reply per command on stdout.
 //
-//   node client.mjs --server ws://127.0.0.1:PORT/ws/charters --room lampedusa [--timeout 60]
+//   node client.mjs --server ws://127.0.0.1:PORT/ws/charters --room lampedusa [--timeout 60] [--token T]
 //
 // The first line written is {"event":"synced","clientId":N} once the provider has synced. Commands
 // (each answered by one line; every reply also carries `closes`, `errors` and `logged`, which
@@ -35,7 +35,8 @@ const { values: args } = parseArgs({
   options: {
     server: { type: 'string' },
     room: { type: 'string', default: 'lampedusa' },
-    timeout: { type: 'string', default: '60' }
+    timeout: { type: 'string', default: '60' },
+    token: { type: 'string' }
   }
 })
 if (!args.server) {
@@ -63,7 +64,8 @@ for (const level of ['warn', 'error']) {
 }
 
 const doc = new Y.Doc()
-const provider = new WebsocketProvider(args.server, args.room, doc, { WebSocketPolyfill: WebSocket })
+const params = args.token ? { token: args.token } : {}
+const provider = new WebsocketProvider(args.server, args.room, doc, { WebSocketPolyfill: WebSocket, params })
 provider.on('connection-close', (event) => {
   closes.push(event ? { code: event.code, reason: String(event.reason) } : { code: null, reason: 'closed locally' })
 })

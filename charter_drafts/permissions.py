@@ -1,0 +1,109 @@
+"""Who may do what: the one place the rules live, for the HTTP API and the live socket alike.
+
+``can(member, action, target)`` answers; ``require`` raises the refusal the server renders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from charter_drafts.errors import Forbidden, Unauthenticated
+from charter_drafts.models import Phase, Role
+
+
+class Action(StrEnum):
+    read_draft = "read_draft"  # the live text, its clauses, the member list's names
+    edit_text = "edit_text"  # a clause's title and body, live
+    change_structure = "change_structure"  # add, remove, reorder clauses; their kind
+    freeze_clause = "freeze_clause"
+    change_phase = "change_phase"
+    manage_members = "manage_members"  # members, invitations, everyone's tokens
+    read_audit = "read_audit"
+    create_charter = "create_charter"  # site administrators
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """Someone acting on one charter: their role there (None if they have none)."""
+
+    user_id: int
+    role: Role | None
+    site_admin: bool = False
+    organisation_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CharterTarget:
+    phase: Phase
+
+
+@dataclass(frozen=True, slots=True)
+class ClauseTarget:
+    phase: Phase
+    frozen: bool
+
+
+Target = CharterTarget | ClauseTarget | None
+
+ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.secretariat: frozenset(
+        {
+            Action.read_draft,
+            Action.edit_text,
+            Action.change_structure,
+            Action.freeze_clause,
+            Action.change_phase,
+            Action.manage_members,
+            Action.read_audit,
+        }
+    ),
+    Role.editor: frozenset({Action.read_draft, Action.edit_text, Action.change_structure}),
+    Role.commenter: frozenset({Action.read_draft}),
+    Role.observer: frozenset({Action.read_draft}),
+}
+
+# A site administrator creates charters and appoints their secretariat, on any charter.
+SITE_ADMIN_ACTIONS = frozenset({Action.create_charter, Action.manage_members, Action.read_audit})
+
+
+def can(member: Member | None, action: Action, target: Target = None) -> bool:
+    if member is None:
+        return False
+    allowed = member.site_admin and action in SITE_ADMIN_ACTIONS
+    if member.role is not None and action in ROLE_ACTIONS[member.role]:
+        allowed = True
+    if not allowed:
+        return False
+    phase = target.phase if target is not None else None
+    if action is Action.edit_text:
+        # The text is live only while drafting; a frozen clause is read-only for everyone.
+        return phase is Phase.drafting and not (isinstance(target, ClauseTarget) and target.frozen)
+    if action is Action.change_structure:
+        if member.role is Role.secretariat:
+            return phase is not Phase.closed
+        return phase is Phase.drafting
+    return True
+
+
+def require(member: Member | None, action: Action, target: Target = None) -> None:
+    """Raise ``Unauthenticated`` for no one, ``Forbidden`` for someone not allowed."""
+    if can(member, action, target):
+        return
+    if member is None:
+        raise Unauthenticated("sign in, or send an API token, to do this")
+    raise Forbidden(refusal_reason(member, action, target))
+
+
+def refusal_reason(member: Member, action: Action, target: Target = None) -> str:
+    if member.role is None and not member.site_admin:
+        return "you are not a member of this charter"
+    phase = target.phase if target is not None else None
+    if action is Action.edit_text and member.role in (Role.secretariat, Role.editor):
+        if isinstance(target, ClauseTarget) and target.frozen:
+            return "this clause is frozen"
+        return f"the text is read-only in the {phase} phase"
+    if action is Action.change_structure and member.role in (Role.secretariat, Role.editor):
+        return f"the clause structure cannot change in the {phase} phase"
+    role = member.role.value if member.role else "site administrator"
+    return f"a {role} may not {action.value.replace('_', ' ')}"

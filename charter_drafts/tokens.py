@@ -1,0 +1,88 @@
+"""API tokens for scripts: named, scoped to one charter (or to all of the user's), revocable."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from charter_drafts import audit
+from charter_drafts.credentials import digest, new_secret
+from charter_drafts.errors import Invalid, NotFound, Unauthenticated
+from charter_drafts.models import ApiToken, User, utcnow
+
+TOKEN_PREFIX = "cdt"  # noqa: S105 (a label, not a secret)
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+async def issue_token(
+    session: AsyncSession, user: User, name: str, charter_id: int | None
+) -> tuple[ApiToken, str]:
+    """A new token and its secret (shown once); the caller commits."""
+    name = " ".join(name.split())
+    if not 1 <= len(name) <= 120:
+        raise Invalid("a token needs a name of 1 to 120 characters")
+    assert user.id is not None
+    secret = new_secret(TOKEN_PREFIX)
+    token = ApiToken(
+        user_id=user.id,
+        charter_id=charter_id,
+        name=name,
+        prefix=secret[:10],
+        secret_hash=digest(secret),
+    )
+    session.add(token)
+    await session.flush()
+    audit.record(
+        session, "token.issue", actor_id=user.id, charter_id=charter_id, target=f"token:{token.id}"
+    )
+    return token, secret
+
+
+async def token_owner(session: AsyncSession, secret: str) -> tuple[User, ApiToken]:
+    """The active user a live token belongs to; notes when it was last used."""
+    query = select(ApiToken, User).join(User).where(ApiToken.secret_hash == digest(secret))
+    row = (await session.execute(query)).first()
+    if row is None:
+        raise Unauthenticated("unknown API token")
+    token, user = row
+    if token.revoked_at is not None:
+        raise Unauthenticated("this API token was revoked")
+    if not user.active:
+        raise Unauthenticated("this account is deactivated")
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        token.last_used_at = now
+        session.add(token)
+        await session.commit()
+    return user, token
+
+
+async def tokens_of(
+    session: AsyncSession, *, user_id: int | None = None, charter_id: int | None = None
+) -> Sequence[ApiToken]:
+    query = select(ApiToken).order_by(ApiToken.id)  # type: ignore[arg-type]
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    if charter_id is not None:
+        query = query.where(ApiToken.charter_id == charter_id)
+    return (await session.execute(query)).scalars().all()
+
+
+async def revoke_token(session: AsyncSession, token_id: int, *, actor_id: int) -> ApiToken:
+    token = await session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no token {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.add(token)
+        audit.record(
+            session,
+            "token.revoke",
+            actor_id=actor_id,
+            charter_id=token.charter_id,
+            target=f"token:{token.id}",
+        )
+    return token

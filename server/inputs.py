@@ -1,0 +1,58 @@
+"""Reading JSON request bodies: bounded, strict, and refused with a clear message."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from starlette.requests import Request
+
+from charter_drafts.errors import DomainError, Invalid
+
+MAX_JSON = 64 * 1024
+
+InputModel = TypeVar("InputModel", bound="Input")
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class Input(BaseModel):
+    """Base of request bodies: unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_max_length=100_000)
+
+
+async def read_json(request: Request, model: type[InputModel]) -> InputModel:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise UnsupportedMediaType("send a JSON body with Content-Type: application/json")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_JSON:
+        raise TooLarge(f"a request body has at most {MAX_JSON} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_JSON:
+            raise TooLarge(f"a request body has at most {MAX_JSON} bytes")
+    try:
+        data: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise Invalid("the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise Invalid("the body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in error.errors()
+        )
+        raise Invalid(problems) from None

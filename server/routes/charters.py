@@ -1,0 +1,105 @@
+"""Charters: list, read the live text, create (site admins), change phase (secretariat)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from charter_drafts.charters import list_charters, start_charter
+from charter_drafts.models import Charter
+from charter_drafts.permissions import Action, Member, require
+from charter_drafts.structure import change_phase, frozen_keys, parse_phase
+from server.inputs import Input, read_json
+from server.reads import read_charter
+from server.routes.context import call, charter_call, created
+
+
+class CharterCreate(Input):
+    slug: str
+    title: str
+    summary: str = ""
+    secretariat_email: str
+
+
+class CharterUpdate(Input):
+    phase: str
+
+
+def charter_json(charter: Charter) -> dict[str, Any]:
+    return {
+        "slug": charter.slug,
+        "title": charter.title,
+        "summary": charter.summary,
+        "phase": charter.phase,
+    }
+
+
+async def charters(request: Request) -> JSONResponse:
+    """Every charter's title, summary and phase are public; their drafts are not."""
+    async with call(request) as c:
+        found = await list_charters(c.session)
+    return JSONResponse({"charters": [charter_json(charter) for charter in found]})
+
+
+async def charter(request: Request) -> JSONResponse:
+    async with charter_call(request) as c:
+        require(c.member, Action.read_draft, c.target)
+    text = await read_charter(c.services, c.charter.slug)
+    return JSONResponse(
+        {
+            **charter_json(text.charter),
+            "clauses": [
+                {
+                    "id": clause.key,
+                    "number": clause.number,
+                    "kind": clause.kind,
+                    "title": clause.title,
+                    "body": clause.body,
+                    "frozen": clause.frozen,
+                }
+                for clause in text.clauses
+            ],
+        }
+    )
+
+
+async def create(request: Request) -> JSONResponse:
+    async with call(request) as c:
+        member = None
+        if c.caller is not None:
+            assert c.caller.user.id is not None
+            member = Member(c.caller.user.id, None, site_admin=c.caller.user.site_admin)
+        require(member, Action.create_charter)
+        data = await read_json(request, CharterCreate)
+        new = await start_charter(
+            c.session,
+            data.slug,
+            data.title,
+            data.summary,
+            data.secretariat_email,
+            actor_id=c.user_id,
+        )
+        await c.session.commit()
+    return created(charter_json(new))
+
+
+async def update(request: Request) -> JSONResponse:
+    async with charter_call(request) as c:
+        require(c.member, Action.change_phase, c.target)
+        data = await read_json(request, CharterUpdate)
+        await change_phase(c.session, c.member, c.charter, parse_phase(data.phase))
+        c.services.rooms.charter_changed(
+            c.charter_id, parse_phase(data.phase), await frozen_keys(c.session, c.charter_id)
+        )
+    return JSONResponse(charter_json(c.charter))
+
+
+routes = [
+    Route("/api/charters", charters, methods=["GET"]),
+    Route("/api/charters", create, methods=["POST"]),
+    Route("/api/charters/{slug}", charter, methods=["GET"]),
+    Route("/api/charters/{slug}", update, methods=["PATCH"]),
+]

@@ -1,0 +1,101 @@
+"""Clause structure: add, remove, move, change kind, freeze. Applied to the live document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from charter_drafts.models import Clause, ClauseKind, Phase
+from charter_drafts.permissions import Action, ClauseTarget, require
+from charter_drafts.structure import (
+    create_clause,
+    delete_clause,
+    frozen_keys,
+    get_clause,
+    parse_kind,
+    update_clause,
+)
+from server.inputs import Input, read_json
+from server.routes.context import charter_call, created, no_content
+
+
+class ClauseCreate(Input):
+    title: str = ""
+    body: str = ""
+    kind: str = ClauseKind.article.value
+    position: int | None = None  # index in the order; default: at the end
+
+
+class ClauseUpdate(Input):
+    position: int | None = None
+    kind: str | None = None
+    frozen: bool | None = None
+
+
+def clause_json(clause: Clause) -> dict[str, Any]:
+    return {"id": clause.key, "kind": clause.kind, "frozen": clause.frozen}
+
+
+async def add(request: Request) -> JSONResponse:
+    async with charter_call(request) as c:
+        require(c.member, Action.change_structure, c.target)
+        assert c.member is not None
+        data = await read_json(request, ClauseCreate)
+        async with c.services.rooms.live(c.charter.slug) as room:
+            clause = await create_clause(
+                c.session,
+                c.member,
+                c.charter,
+                room,
+                title=data.title,
+                body=data.body,
+                kind=parse_kind(data.kind),
+                position=data.position,
+            )
+    return created({**clause_json(clause), "title": clause.title, "body": clause.body})
+
+
+async def change(request: Request) -> JSONResponse:
+    async with charter_call(request) as c:
+        require(c.member, Action.read_draft, c.target)
+        key = request.path_params["key"]
+        clause = await get_clause(c.session, c.charter_id, key)
+        data = await read_json(request, ClauseUpdate)
+        if data.position is not None or data.kind is not None:
+            require(c.member, Action.change_structure, c.target)
+        if data.frozen is not None:
+            target = ClauseTarget(Phase(c.charter.phase), clause.frozen)
+            require(c.member, Action.freeze_clause, target)
+        assert c.member is not None
+        async with c.services.rooms.live(c.charter.slug) as room:
+            clause = await update_clause(
+                c.session,
+                c.member,
+                c.charter,
+                room,
+                key,
+                position=data.position,
+                kind=parse_kind(data.kind) if data.kind is not None else None,
+                frozen=data.frozen,
+            )
+            room.frozen = await frozen_keys(c.session, c.charter_id)
+    return JSONResponse(clause_json(clause))
+
+
+async def remove(request: Request) -> JSONResponse:
+    async with charter_call(request) as c:
+        require(c.member, Action.change_structure, c.target)
+        assert c.member is not None
+        async with c.services.rooms.live(c.charter.slug) as room:
+            await delete_clause(c.session, c.member, c.charter, room, request.path_params["key"])
+    return no_content()
+
+
+routes = [
+    Route("/api/charters/{slug}/clauses", add, methods=["POST"]),
+    Route("/api/charters/{slug}/clauses/{key}", change, methods=["PATCH"]),
+    Route("/api/charters/{slug}/clauses/{key}", remove, methods=["DELETE"]),
+]
