@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -78,22 +78,20 @@ class ServerProcess:
         """An API token of a demo account (signed in with its password), made once."""
         key = (email, charter)
         if key not in self._tokens:
-            client = self.signed_in(email)
-            try:
+            with self.signed_in(email) as client:
                 response = client.post("/api/tokens", json={"name": "tests", "charter": charter})
-            finally:
-                client.close()
             assert response.status_code == 201, response.text
             self._tokens[key] = response.json()["secret"]
         return self._tokens[key]
 
-    def signed_in(self, email: str, password: str = DEMO_PASSWORD) -> httpx.Client:
+    @contextmanager
+    def signed_in(self, email: str, password: str = DEMO_PASSWORD) -> Iterator[httpx.Client]:
         """An HTTP client with a session cookie and the CSRF header set."""
-        client = httpx.Client(base_url=self.base_url, timeout=10)
-        response = client.post("/api/session", json={"email": email, "password": password})
-        assert response.status_code == 200, response.text
-        client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
-        return client
+        with httpx.Client(base_url=self.base_url, timeout=10) as client:
+            response = client.post("/api/session", json={"email": email, "password": password})
+            assert response.status_code == 200, response.text
+            client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+            yield client
 
     @property
     def log_path(self) -> Path:
@@ -103,9 +101,12 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return self.cli_with({}, *args)
+
+    def cli_with(self, extra: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "server.cli", *args],
-            env=self._environment(),
+            env={**self._environment(), **extra},
             cwd=ROOT,
             capture_output=True,
             text=True,

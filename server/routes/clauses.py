@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from charter_drafts.models import Clause, ClauseKind, Phase
@@ -85,7 +85,7 @@ async def change(request: Request) -> JSONResponse:
     return JSONResponse(clause_json(clause))
 
 
-async def remove(request: Request) -> JSONResponse:
+async def remove(request: Request) -> Response:
     async with charter_call(request) as c:
         require(c.member, Action.change_structure, c.target)
         assert c.member is not None

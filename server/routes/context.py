@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from charter_drafts.charters import get_charter
 from charter_drafts.models import Charter, Phase
@@ -71,5 +71,5 @@ def created(body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body, status_code=201)
 
 
-def no_content() -> JSONResponse:
-    return JSONResponse(None, status_code=204)
+def no_content() -> Response:
+    return Response(status_code=204)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import Field
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from charter_drafts import audit
@@ -21,7 +22,7 @@ from charter_drafts.memberships import (
 )
 from charter_drafts.models import Invitation, Organisation, User
 from charter_drafts.organisations import find_or_create_organisation, get_organisation
-from charter_drafts.permissions import Action, require
+from charter_drafts.permissions import Action, can, require
 from charter_drafts.tokens import revoke_token, tokens_of
 from server.inputs import Input, read_json
 from server.routes.context import CharterCall, charter_call, created, no_content
@@ -44,6 +45,7 @@ class MemberUpdate(Input):
 class InvitationCreate(Input):
     email: str
     role: str
+    valid_days: int = Field(default=14, ge=1, le=90)
     organisation_id: int | None = None
     organisation: OrganisationInput | None = None
 
@@ -94,16 +96,17 @@ def _admin(c: CharterCall) -> int:
 
 async def members(request: Request) -> JSONResponse:
     async with charter_call(request) as c:
-        require(c.member, Action.read_draft, c.target)
+        admin = can(c.member, Action.manage_members, c.target)
+        if not admin:
+            require(c.member, Action.read_draft, c.target)
         found = await list_members(c.session, c.charter_id)
-        show_emails = c.member is not None and c.member.role == "secretariat"
     return JSONResponse(
         {
             "members": [
                 {
                     "user_id": m.user_id,
                     "display_name": m.display_name,
-                    "email": m.email if show_emails else None,
+                    "email": m.email if admin else None,
                     "role": m.role,
                     "organisation": organisation_json(m.organisation),
                 }
@@ -142,7 +145,7 @@ async def change(request: Request) -> JSONResponse:
     )
 
 
-async def remove(request: Request) -> JSONResponse:
+async def remove(request: Request) -> Response:
     async with charter_call(request) as c:
         actor = _admin(c)
         user_id = int(request.path_params["user_id"])
@@ -177,7 +180,7 @@ async def create_invitation(request: Request) -> JSONResponse:
     return created({**invitation_json(invitation), "link": link})
 
 
-async def withdraw_invitation(request: Request) -> JSONResponse:
+async def withdraw_invitation(request: Request) -> Response:
     async with charter_call(request) as c:
         actor = _admin(c)
         await revoke_invitation(
@@ -194,7 +197,7 @@ async def charter_tokens(request: Request) -> JSONResponse:
     return JSONResponse({"tokens": [token_json(t) for t in found]})
 
 
-async def revoke_charter_token(request: Request) -> JSONResponse:
+async def revoke_charter_token(request: Request) -> Response:
     async with charter_call(request) as c:
         actor = _admin(c)
         token_id = int(request.path_params["token_id"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import HTTPConnection, Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from charter_drafts import audit
@@ -92,7 +92,7 @@ async def sign_in(request: Request) -> JSONResponse:
     return JSONResponse({"user": user_json(user), "csrf_token": token})
 
 
-async def sign_out(request: Request) -> JSONResponse:
+async def sign_out(request: Request) -> Response:
     request.session.pop(SESSION_USER, None)
     request.session.pop(SESSION_CSRF, None)
     return no_content()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from charter_drafts.charters import get_charter
@@ -68,7 +68,7 @@ async def issue(request: Request) -> JSONResponse:
     return created({**token_json(token), "secret": secret})
 
 
-async def revoke(request: Request) -> JSONResponse:
+async def revoke(request: Request) -> Response:
     async with call(request) as c:
         user_id = _signed_in(c)
         token_id = int(request.path_params["token_id"])

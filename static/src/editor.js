@@ -1,7 +1,9 @@
 // charter-drafts browser client: live co-editing of a charter's clauses (Yjs + y-websocket).
 //
-// Page contract: <main id="charter" data-slug data-ws-url data-api-url> holding #status and
-// <ol id="clauses"> (server-rendered read-only clauses, replaced once the live doc is synced).
+// Page contract: <main id="charter" data-slug data-ws-url data-api-url data-role data-can-edit
+// data-user-name> holding #status and <ol id="clauses"> (server-rendered read-only clauses,
+// replaced once the live doc is synced). data-can-edit="false": read-only, presence only.
+// The API (data-api-url) gives each clause's kind and `frozen` flag (frozen: read-only for all).
 // Live doc: Y.Map "clauses" (id -> Y.Map {title: Y.Text, body: Y.Text}), Y.Array "order" (ids).
 // This client only ever edits the title/body Y.Text of existing clauses, as plain text.
 
@@ -12,6 +14,12 @@ import { bindText } from './textbinding.js'
 import { badge, editorsByField, fieldKey, localUser, renderPeople } from './presence.js'
 
 const MESSAGE_AUTH = 2 // y-protocols auth message (permission denied + reason)
+// Server close codes (no reconnect: y-websocket stops for 4400-4499 and emits 'closed')
+const CLOSE_UNAUTHENTICATED = 4401
+const CLOSE_FORBIDDEN = 4403
+const CLOSE_NOT_FOUND = 4404
+/** roles that edit the text while drafting: read-only for them means "not in this phase" */
+const EDITING_ROLES = new Set(['secretariat', 'editor'])
 const FIELDS = /** @type {const} */ (['title', 'body'])
 
 const root = document.getElementById('charter')
@@ -22,6 +30,9 @@ function start (root) {
   const slug = root.dataset.slug
   const wsBase = location.origin.replace(/^http/, 'ws') + root.dataset.wsUrl
   const apiUrl = root.dataset.apiUrl || null
+  const role = root.dataset.role || ''
+  // absent (older pages): editable, as before; the server has the last word anyway
+  const canEdit = root.dataset.canEdit !== 'false'
 
   const statusEl = document.getElementById('status') || root.appendChild(el('p', { id: 'status', role: 'status', 'aria-live': 'polite' }))
   const list = document.getElementById('clauses') || root.appendChild(el('ol', { id: 'clauses' }))
@@ -33,17 +44,24 @@ function start (root) {
   const noticeHelp = el('p', { class: 'notice-help' })
   const reloadButton = el('button', { type: 'button', class: 'reload' })
   reloadButton.textContent = t('reload')
-  reloadButton.addEventListener('click', () => reload())
-  notice.append(noticeText, noticeHelp, reloadButton)
+  reloadButton.addEventListener('click', () => { if (stale) location.reload(); else reload() })
+  const noticeLink = el('a', { class: 'notice-link', hidden: '' })
+  notice.append(noticeText, noticeHelp, reloadButton, noticeLink)
   const people = el('div', { class: 'presence', hidden: '' })
   statusEl.after(notice, people)
   const emptyNote = el('p', { class: 'empty-note', hidden: '' })
   emptyNote.textContent = t('empty')
   list.after(emptyNote)
 
-  const user = localUser()
+  const user = localUser(root.dataset.userName)
   /** clause id -> kind, from the API snapshot */
   const kinds = new Map()
+  /** ids of frozen clauses (read-only for everyone), from the API snapshot */
+  const frozen = new Set()
+  /** the charter's phase when the page was served (first API answer) */
+  let phase = null
+  /** the phase changed since: data-can-edit may be wrong, only a page reload tells */
+  let stale = false
   /** clause id -> row (DOM + bindings) */
   const rows = new Map()
   let seq = 0
@@ -88,6 +106,7 @@ function start (root) {
           s.denied = denied
           applyWritable()
           showStatus()
+          refreshKinds(true) // a clause may have been frozen, or the phase changed
         }
       }
     }
@@ -95,7 +114,10 @@ function start (root) {
     provider.on('status', ({ status }) => {
       if (session !== s) return
       s.connection = status
-      if (status === 'connected') s.everConnected = true
+      if (status === 'connected') {
+        if (s.everConnected) refreshKinds(true) // back after a drop: things may have changed
+        s.everConnected = true
+      }
       showStatus()
     })
     provider.on('connection-close', () => {
@@ -144,6 +166,7 @@ function start (root) {
     const old = session
     session = connect()
     if (old) teardown(old)
+    refreshKinds(true)
     showStatus()
     renderPresence()
   }
@@ -192,6 +215,11 @@ function start (root) {
     const li = el('li', { class: 'clause' })
     li.dataset.clauseId = id
     const heading = el('h2', { class: 'clause-label' })
+    const headingText = el('span', { class: 'clause-label-text' })
+    const frozenBadge = el('span', { class: 'frozen-badge', hidden: '' })
+    frozenBadge.textContent = t('frozen')
+    frozenBadge.title = t('frozenHelp')
+    heading.append(headingText, frozenBadge)
     li.append(heading)
     const fields = {}
     for (const f of FIELDS) {
@@ -208,7 +236,7 @@ function start (root) {
       li.append(wrap)
       fields[f] = { wrap, label, input, editors, binding: null, markerKey: '' }
     }
-    const row = { id, li, heading, fields, label: '' }
+    const row = { id, li, headingText, frozenBadge, fields, label: '' }
     rows.set(id, row)
     return row
   }
@@ -216,11 +244,14 @@ function start (root) {
   function updateRow (row, clause, label, preamble) {
     if (row.label !== label) {
       row.label = label
-      row.heading.textContent = label
+      row.headingText.textContent = label
       row.fields.title.label.textContent = t('titleLabel', { clause: label })
       row.fields.body.label.textContent = t('bodyLabel', { clause: label })
     }
     row.li.classList.toggle('is-preamble', preamble)
+    const isFrozen = frozen.has(row.id)
+    row.li.classList.toggle('is-frozen', isFrozen)
+    row.frozenBadge.hidden = !isFrozen
     for (const f of FIELDS) {
       const field = row.fields[f]
       const ytext = clause.texts[f]
@@ -237,11 +268,13 @@ function start (root) {
 
   function applyWritable () {
     const s = session
-    const writable = !!(s && s.ready && s.denied === null && s.closed === null)
+    const writable = !!(canEdit && !stale && s && s.ready && s.denied === null && s.closed === null)
     for (const row of rows.values()) {
-      for (const f of FIELDS) if (row.fields[f].binding) row.fields[f].binding.setWritable(writable)
+      const w = writable && !frozen.has(row.id)
+      for (const f of FIELDS) if (row.fields[f].binding) row.fields[f].binding.setWritable(w)
     }
     root.classList.toggle('is-readonly', !writable)
+    updateEditing() // a field that became read-only is no longer "being edited"
   }
 
   // ------------------------------------------------------------------------------ status
@@ -251,23 +284,57 @@ function start (root) {
     let text = t('connecting')
     let alert = ''
     let help = ''
+    /** what the notice offers: reload the text (or the page), a link, or nothing */
+    let action = 'reload'
+    let link = null
     if (s) {
-      if (s.connection === 'connected') text = s.provider.synced ? t('synced') : t('syncing')
-      else if (s.everConnected || s.failed || s.connection === 'disconnected') text = t('offline')
-      if (s.closed) {
-        text = t('closed', { reason: s.closed.reason || `${t('noReason')} (${s.closed.code})` })
-        alert = text
-      }
+      if (s.connection === 'connected') {
+        if (!s.provider.synced) text = t('syncing')
+        else if (canEdit) text = t('synced')
+        else text = t(EDITING_ROLES.has(role) ? 'syncedReadOnlyPhase' : 'syncedReadOnlyRole')
+      } else if (s.everConnected || s.failed || s.connection === 'disconnected') text = t('offline')
       if (s.denied !== null) {
-        if (!s.closed) text = t('paused')
-        alert = t('denied', { reason: s.denied || t('noReason') })
+        text = t('paused')
+        alert = t('denied', { reason: refusalReason(s.denied) || t('noReason') })
         help = t('deniedHelp')
       }
+      if (s.closed) {
+        const { code, reason } = s.closed
+        if (code === CLOSE_UNAUTHENTICATED) {
+          text = t('signedOut')
+          action = 'link'
+          link = { href: '/sign-in?next=' + encodeURIComponent(location.pathname), text: t('signInAgain') }
+        } else if (code === CLOSE_FORBIDDEN) {
+          text = t('forbidden', { reason: reason || t('noReason') })
+          action = 'none'
+        } else if (code === CLOSE_NOT_FOUND) {
+          text = t('notFound')
+          action = 'link'
+          link = { href: '/', text: t('allCharters') }
+        } else {
+          text = t('closed', { reason: reason || `${t('noReason')} (${code})` })
+        }
+        alert = text
+        if (s.denied !== null) help = t('unsaved')
+      }
+    }
+    if (stale && !(s && s.closed && action !== 'reload')) {
+      text = t('phaseChanged')
+      alert = text
+      help = s && s.denied !== null ? t('unsaved') : ''
     }
     if (statusEl.textContent !== text) statusEl.textContent = text
     if (noticeText.textContent !== alert) noticeText.textContent = alert
     if (noticeHelp.textContent !== help) noticeHelp.textContent = help
     noticeHelp.hidden = help === ''
+    const reloadText = stale ? t('reloadPage') : t('reload')
+    if (reloadButton.textContent !== reloadText) reloadButton.textContent = reloadText
+    reloadButton.hidden = action !== 'reload'
+    noticeLink.hidden = !link
+    if (link) {
+      if (noticeLink.getAttribute('href') !== link.href) noticeLink.setAttribute('href', link.href)
+      if (noticeLink.textContent !== link.text) noticeLink.textContent = link.text
+    }
     notice.hidden = alert === ''
   }
 
@@ -301,7 +368,8 @@ function start (root) {
 
   function updateEditing () {
     const a = document.activeElement
-    const li = a && a.dataset && a.dataset.field ? a.closest('li.clause') : null
+    // a read-only field is only being read: not worth showing to the others as "editing"
+    const li = a && a.dataset && a.dataset.field && !a.readOnly ? a.closest('li.clause') : null
     const next = li && list.contains(li) ? { clause: li.dataset.clauseId, field: a.dataset.field } : null
     if (JSON.stringify(next) === JSON.stringify(editing)) return
     editing = next
@@ -323,27 +391,46 @@ function start (root) {
   // ------------------------------------------------------------------- clause kinds (API)
 
   let kindsLoading = false
+  let kindsAgain = false
   let kindsFetchedAt = 0
   let kindsAttempts = 0
 
-  /** Load clause kinds; re-asked (at most every 10 s) when the doc shows a clause we don't know. */
+  /**
+   * Load clause kinds, frozen clauses and the phase. Re-asked (at most every 10 s) when the doc
+   * shows a clause we don't know; `retry` asks now (after a refusal, a reconnection, a reload).
+   */
   async function refreshKinds (retry = false) {
-    if (!apiUrl || kindsLoading) return
+    if (!apiUrl) return
+    if (kindsLoading) { if (retry) kindsAgain = true; return } // the answer may predate the change
     if (!retry && (kindsAttempts > 0 || Date.now() - kindsFetchedAt < 10000)) return
     kindsLoading = true
     try {
       const res = await fetch(apiUrl, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
-      if (!res.ok) throw new Error(`HTTP ${res.status}`)
+      if (!res.ok) {
+        // 4xx (signed out, no longer a member, charter gone): asking again will not help
+        if (res.status >= 400 && res.status < 500) kindsAttempts = 5
+        throw new Error(`HTTP ${res.status}`)
+      }
       const data = await res.json()
+      frozen.clear()
       for (const c of Array.isArray(data && data.clauses) ? data.clauses : []) {
-        if (c && typeof c.id === 'string') kinds.set(c.id, String(c.kind))
+        if (!c || typeof c.id !== 'string') continue
+        kinds.set(c.id, String(c.kind))
+        if (c.frozen === true) frozen.add(c.id)
+      }
+      if (data && typeof data.phase === 'string') {
+        if (phase === null) phase = data.phase
+        else if (data.phase !== phase && !stale) stale = true
       }
       kindsFetchedAt = Date.now()
       kindsAttempts = 0
       kindsLoading = false
       render()
+      showStatus()
+      if (kindsAgain) { kindsAgain = false; refreshKinds(true) }
     } catch (err) {
       kindsLoading = false
+      kindsAgain = false // the retry below asks again anyway
       if (++kindsAttempts <= 5) setTimeout(() => refreshKinds(true), 1000 * 2 ** kindsAttempts)
       else console.warn('charter-drafts: could not load clause kinds', err)
     }
@@ -427,6 +514,11 @@ function peekPermissionDenied (decoder) {
   } catch (_) {
     return ''
   }
+}
+
+/** The server's refusal without its "update refused:" prefix (our message already says so). */
+function refusalReason (reason) {
+  return String(reason).replace(/^\s*update refused:\s*/i, '')
 }
 
 /** document.createElement with attributes. */

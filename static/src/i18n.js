@@ -22,7 +22,19 @@ const STRINGS = {
     you: '{name} (you)',
     guest: 'Guest {n}',
     empty: 'This charter has no clauses yet.',
-    unsafeField: 'This text contains characters that this editor cannot change safely, so it is read-only here.'
+    unsafeField: 'This text contains characters that this editor cannot change safely, so it is read-only here.',
+    syncedReadOnlyRole: 'Connected and up to date. You can follow the draft live; your role does not allow editing it.',
+    syncedReadOnlyPhase: 'Connected and up to date. You can follow the draft live; it cannot be edited in the current phase.',
+    frozen: 'Frozen',
+    frozenHelp: 'This clause is frozen: no one can change it for now.',
+    signedOut: 'Your session has ended, so the live text has stopped.',
+    signInAgain: 'Sign in again',
+    forbidden: 'You no longer have access to this charter: {reason}',
+    notFound: 'This charter does not exist, or no longer exists.',
+    allCharters: 'See all charters',
+    phaseChanged: 'This charter has moved to another phase. Reload the page to see what you can do now.',
+    reloadPage: 'Reload the page',
+    unsaved: 'Your latest edits were not saved: copy anything you want to keep before you leave this page.'
   },
   fr: {
     connecting: 'Connexion…',
@@ -44,7 +56,19 @@ const STRINGS = {
     you: '{name} (vous)',
     guest: 'Invité {n}',
     empty: 'Cette charte ne contient encore aucun article.',
-    unsafeField: 'Ce texte contient des caractères que cet éditeur ne peut pas modifier sans risque ; il est en lecture seule ici.'
+    unsafeField: 'Ce texte contient des caractères que cet éditeur ne peut pas modifier sans risque ; il est en lecture seule ici.',
+    syncedReadOnlyRole: 'Connecté et à jour. Vous pouvez suivre le texte en direct ; votre rôle ne permet pas de le modifier.',
+    syncedReadOnlyPhase: 'Connecté et à jour. Vous pouvez suivre le texte en direct ; il ne peut pas être modifié dans la phase actuelle.',
+    frozen: 'Figé',
+    frozenHelp: 'Cet article est figé : personne ne peut le modifier pour le moment.',
+    signedOut: 'Votre session a pris fin : le texte en direct s’est arrêté.',
+    signInAgain: 'Se reconnecter',
+    forbidden: 'Vous n’avez plus accès à cette charte : {reason}',
+    notFound: 'Cette charte n’existe pas, ou n’existe plus.',
+    allCharters: 'Voir toutes les chartes',
+    phaseChanged: 'Cette charte est passée à une autre phase. Rechargez la page pour voir ce que vous pouvez faire maintenant.',
+    reloadPage: 'Recharger la page',
+    unsaved: 'Vos dernières modifications n’ont pas été enregistrées : copiez ce que vous voulez garder avant de quitter cette page.'
   }
 }
 

@@ -7,8 +7,15 @@ import { t } from './i18n.js'
 const COLORS = ['#b3261e', '#8a4600', '#1e6b3a', '#0b57d0', '#6a3ea1', '#a3136b', '#00676b', '#5b5d00']
 const STORAGE_KEY = 'charter-drafts.guest'
 
-/** The local user, kept for the browser tab's session (sessionStorage). */
-export function localUser () {
+/**
+ * The local user. Signed in: the account's display name, with a colour derived from it (the
+ * same person has the same colour in every tab). Otherwise a "Guest NNN" kept for the browser
+ * tab's session (sessionStorage).
+ * @param {string} [name]  the account's display name (data-user-name), if any
+ */
+export function localUser (name) {
+  const given = typeof name === 'string' ? name.trim().slice(0, 40) : ''
+  if (given) return { name: given, color: COLORS[hash(given) % COLORS.length] }
   let stored = null
   try { stored = JSON.parse(sessionStorage.getItem(STORAGE_KEY) || 'null') } catch (_) { stored = null }
   if (!stored || typeof stored.n !== 'number' || stored.n < 100 || stored.n > 999) {
@@ -18,6 +25,13 @@ export function localUser () {
   }
   const color = isColor(stored.color) ? stored.color : COLORS[stored.n % COLORS.length]
   return { name: t('guest', { n: stored.n }), color }
+}
+
+/** A small non-cryptographic string hash (FNV-1a, 32 bits). */
+function hash (s) {
+  let h = 0x811c9dc5
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193)
+  return h >>> 0
 }
 
 const isColor = (c) => typeof c === 'string' && /^#[0-9a-f]{6}$/i.test(c)
