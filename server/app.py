@@ -9,7 +9,9 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
-from starlette.routing import Mount, WebSocketRoute
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from server import errors, forms, pages
@@ -20,6 +22,14 @@ from server.settings import Settings
 from server.websocket import charter_socket
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+async def stylesheet(request: Request) -> Response:
+    return FileResponse(STATIC / "app.css", media_type="text/css")
+
+
+async def no_favicon(request: Request) -> Response:
+    return Response(status_code=204)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -44,7 +54,10 @@ def create_app(settings: Settings) -> Starlette:
             *session.routes,
             *organisations.routes,
             WebSocketRoute("/ws/charters/{slug}", charter_socket),
-            Mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static"),
+            # Only what the browser needs: not the client's sources, lock file or node_modules.
+            Route("/static/app.css", stylesheet, methods=["GET", "HEAD"]),
+            Mount("/static/dist", StaticFiles(directory=STATIC / "dist", check_dir=False)),
+            Route("/favicon.ico", no_favicon, methods=["GET", "HEAD"]),
         ],
         middleware=[
             Middleware(

@@ -28,12 +28,14 @@ class Connection:
         websocket: WebSocket,
         member: Member,
         *,
+        display_name: str = "",
         max_queue: int,
         max_queue_bytes: int,
         window: int,
     ) -> None:
         self.websocket = websocket
         self.member = member  # replaced when the member's role changes
+        self.display_name = display_name  # shown to others in presence
         self.max_queue = max_queue
         self.max_queue_bytes = max_queue_bytes
         self.awareness_ids: set[int] = set()

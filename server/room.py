@@ -194,6 +194,7 @@ class Room:
             if clock < entry.clock or (
                 clock == entry.clock and entry.state is None and current and current.state
             ):
+                entry = _named(entry, connection.display_name)
                 self._presence[entry.client_id] = _Presence(entry.clock, entry.state, connection)
                 changed.append(entry)
         if changed:
@@ -246,6 +247,16 @@ class Room:
     def _broadcast(self, message: bytes) -> None:
         for connection in list(self.connections):
             connection.send(message)
+
+
+def _named(entry: AwarenessEntry, display_name: str) -> AwarenessEntry:
+    """Others see the member's own display name, whatever name the client claims."""
+    if entry.state is None or not display_name:
+        return entry
+    user = entry.state.get("user")
+    user = dict(user) if isinstance(user, dict) else {}
+    user["name"] = display_name
+    return AwarenessEntry(entry.client_id, entry.clock, {**entry.state, "user": user})
 
 
 def _log_failure(future: Any) -> None:

@@ -63,10 +63,15 @@ class Settings:
         if self.secret_key:
             return self.secret_key
         path = self.data_dir / "secret_key"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_urlsafe(48))
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            # O_EXCL: of several processes starting at once, one writes the key; all read it.
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as key_file:
+                key_file.write(secrets.token_urlsafe(48))
         return path.read_text().strip()
 
     @classmethod

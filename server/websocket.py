@@ -35,10 +35,13 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
 
-async def _member(services: Services, websocket: WebSocket, slug: str) -> Member | None:
+async def _member(services: Services, websocket: WebSocket, slug: str) -> tuple[Member | None, str]:
+    """The caller as a member of the charter, and their display name."""
     async with services.sessions() as session:
         charter = await get_charter(session, slug)
-        return await member_for(session, await principal(websocket, session), charter)
+        caller = await principal(websocket, session)
+        member = await member_for(session, caller, charter)
+        return member, caller.user.display_name if caller else ""
 
 
 def _peer(websocket: WebSocket) -> str:
@@ -55,7 +58,7 @@ async def charter_socket(websocket: WebSocket) -> None:
         await websocket.close(CLOSE_FORBIDDEN, "this origin may not open the live document")
         return
     try:
-        member = await _member(services, websocket, slug)
+        member, display_name = await _member(services, websocket, slug)
         require(member, Action.read_draft)
         room = await services.rooms.open(slug)
     except DomainError as error:
@@ -67,6 +70,7 @@ async def charter_socket(websocket: WebSocket) -> None:
     connection = Connection(
         websocket,
         member,
+        display_name=display_name,
         max_queue=settings.send_queue_messages,
         max_queue_bytes=settings.send_queue_bytes,
         window=settings.inflight_per_connection,

@@ -92,3 +92,9 @@ def test_pages_render_the_charter_in_english_and_french(server: ServerProcess) -
     assert anonymous.headers["location"] == "/sign-in?next=/charters/lampedusa"
     assert server.get("/static/dist/editor.js").status_code == 200
     assert server.get("/static/app.css").status_code == 200
+    # Only what the browser needs is served: not the client's sources or its packages.
+    for private in ("/static/package.json", "/static/src/editor.js", "/static/README.md"):
+        assert server.get(private).status_code == 404
+    headers = server.get("/").headers
+    assert "default-src 'self'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"

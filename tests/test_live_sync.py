@@ -110,8 +110,9 @@ async def test_awareness_is_relayed_and_removed_when_a_client_leaves(
             await visitor.set_presence({"user": {"name": "Lampedusa clerk", "color": "#0a7"}})
             visitor_id = visitor.doc.client_id
             await eventually_async(lambda: watcher.awareness.get(visitor_id) is not None)
+            # The server shows the member's own display name, whatever the client claims.
             assert watcher.awareness[visitor_id] == {
-                "user": {"name": "Lampedusa clerk", "color": "#0a7"}
+                "user": {"name": "Elena Editor", "color": "#0a7"}
             }
             # Query awareness (message type 3) is answered with every present state.
             await watcher.send(bytes([MessageType.QUERY_AWARENESS]))
@@ -142,13 +143,13 @@ async def test_a_client_cannot_speak_for_another_clients_presence(server: Server
             await synced(client)
         await owner.set_presence({"user": {"name": "Owner"}})
         owner_id = owner.doc.client_id
-        owner_state = {"user": {"name": "Owner"}}
+        owner_state = {"user": {"name": "Elena Editor"}}
         await eventually_async(lambda: watcher.awareness.get(owner_id) == owner_state)
 
         await impostor.send(awareness_message([AwarenessEntry(owner_id, 99, {"user": "X"})]))
         await impostor.set_presence({"user": {"name": "Impostor"}})
         await eventually_async(lambda: impostor.doc.client_id in watcher.awareness)
-        assert watcher.awareness[owner_id] == {"user": {"name": "Owner"}}
+        assert watcher.awareness[owner_id] == owner_state
 
 
 def _drain(client: LiveClient) -> list[object]:
