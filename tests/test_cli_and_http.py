@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import httpx
 
@@ -98,3 +99,14 @@ def test_pages_render_the_charter_in_english_and_french(server: ServerProcess) -
     headers = server.get("/").headers
     assert "default-src 'self'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    from dataclasses import fields
+
+    from server.settings import ENV_NAMES, Settings
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for setting in fields(Settings):
+        name = ENV_NAMES.get(setting.name, setting.name.upper())
+        assert f"`{name}`" in readme, f"{name} is not documented in README.md"
