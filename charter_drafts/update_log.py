@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pycrdt import Doc
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from charter_drafts.document import load_document, read_clauses
@@ -52,6 +52,9 @@ async def compact(session: AsyncSession, charter_id: int) -> int:
 
     The caller commits; everything happens in its one transaction.
     """
+    if session.bind.dialect.name == "postgresql":
+        # One compactor per charter at a time, whichever process asks.
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": charter_id})
     snapshot = await session.get(DocumentSnapshot, charter_id, with_for_update=True)
     rows = (
         await session.execute(

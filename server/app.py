@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from server import errors, forms, pages
-from server.routes import charters, clauses, members, organisations, session, tokens
+from server.routes import charters, clauses, members, ops, organisations, session, tokens
 from server.security import SecurityMiddleware
 from server.services import Services
 from server.settings import Settings
@@ -53,6 +53,7 @@ def create_app(settings: Settings) -> Starlette:
             *tokens.routes,
             *session.routes,
             *organisations.routes,
+            *ops.routes,
             WebSocketRoute("/ws/charters/{slug}", charter_socket),
             # Only what the browser needs: not the client's sources, lock file or node_modules.
             Route("/static/app.css", stylesheet, methods=["GET", "HEAD"]),

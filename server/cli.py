@@ -25,6 +25,7 @@ from charter_drafts.memberships import add_member
 from charter_drafts.migrate import upgrade
 from charter_drafts.models import OrganisationKind, Role
 from charter_drafts.organisations import find_or_create_organisation
+from server.logs import configure_logging
 from server.settings import Settings
 
 log = logging.getLogger("charter_drafts")
@@ -42,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     _store_options(serve)
     serve.add_argument("--host", help="address to listen on (env HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (env PORT, default 8000)")
+    serve.add_argument("--redis-url", help="Redis for several processes (env REDIS_URL)")
     serve.add_argument("--demo", action="store_true", help="add the demo charter if missing")
     serve.add_argument(
         "--no-migrate", action="store_true", help="do not bring the database up to date first"
@@ -150,16 +152,14 @@ def _print_demo_accounts(base: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=getattr(args, "log_level", "info").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
     settings = Settings.from_env(
         database_url=args.database_url,
         data_dir=args.data_dir,
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
+        redis_url=getattr(args, "redis_url", None),
     )
+    configure_logging(getattr(args, "log_level", "info"), settings.log_format)
     url = settings.resolved_database_url
     if args.command == "migrate":
         upgrade(url)
@@ -194,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         host=settings.host,
         port=settings.port,
         log_level=args.log_level,
+        log_config=None,  # keep the logging configured above (text or JSON lines)
         # The server closes larger frames itself with 1009 (uvicorn's limit is the backstop).
         ws_max_size=settings.max_message_size + 1024,
         # Compressing each broadcast once per connection costs more CPU than it saves here.

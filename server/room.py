@@ -32,6 +32,8 @@ from charter_drafts.permissions import (
 from charter_drafts.staging import Staging
 from charter_drafts.update_log import StoredState
 from server.connection import Connection
+from server.fanout import Fanout, Kind
+from server.metrics import Metrics
 from server.protocol import (
     AwarenessEntry,
     AwarenessMessage,
@@ -40,6 +42,7 @@ from server.protocol import (
     SyncMessage,
     awareness_message,
     permission_denied,
+    read_message,
     sync_step1,
     sync_step2,
     update_message,
@@ -72,6 +75,8 @@ class Room:
         *,
         phase: Phase,
         frozen: frozenset[str],
+        fanout: Fanout,
+        metrics: Metrics,
     ) -> None:
         self.charter_id = charter_id
         self.slug = slug
@@ -86,6 +91,8 @@ class Room:
         self._settings = settings
         self._logged = stored.logged
         self._refusals: dict[Connection, int] = {}
+        self._fanout = fanout
+        self._metrics = metrics
 
     def _accepted_state(self) -> Iterator[bytes]:
         yield self.doc.get_update()
@@ -115,7 +122,7 @@ class Room:
                 del self._presence[client_id]
                 gone.append(AwarenessEntry(client_id, presence.clock, None))
         if gone:
-            self._broadcast(awareness_message(gone))
+            self._share_awareness(gone)
 
     # Messages
 
@@ -164,6 +171,7 @@ class Room:
             return False
         self._in_flight.append(integrated)
         self._writer.submit(self, integrated, connection.release_window)
+        self._metrics.updates_in.inc()
         return True
 
     def _refuse(
@@ -171,7 +179,8 @@ class Room:
     ) -> None:
         count = self._refusals.get(connection, 0) + 1
         self._refusals[connection] = count
-        log.info("%s on '%s': update refused: %s", connection.peer, self.slug, reason)
+        log.info("%s on '%s': %s", connection.peer, self.slug, reason)
+        self._metrics.refused.labels("update").inc()
         connection.send(permission_denied(reason))
         if count > self._settings.max_refusals:
             connection.close(CLOSE_POLICY, "too many refused updates")
@@ -198,7 +207,12 @@ class Room:
                 self._presence[entry.client_id] = _Presence(entry.clock, entry.state, connection)
                 changed.append(entry)
         if changed:
-            self._broadcast(awareness_message(changed))
+            self._share_awareness(changed)
+
+    def _share_awareness(self, entries: list[AwarenessEntry]) -> None:
+        message = awareness_message(entries)
+        self._broadcast(message)
+        self._fanout.publish(self.charter_id, Kind.awareness, message)
 
     def _present_entries(self) -> list[AwarenessEntry]:
         return [
@@ -228,6 +242,24 @@ class Room:
                 connection.close(CLOSE_FORBIDDEN, "you are no longer a member of this charter")
             else:
                 connection.member = member
+
+    # From other processes (already stored by the one that published it)
+
+    def receive_remote(self, kind: Kind, payload: bytes) -> None:
+        if kind is Kind.update:
+            self.apply_stored(payload)
+        elif kind is Kind.awareness:
+            message = read_message(payload)
+            if isinstance(message, AwarenessMessage):
+                for entry in message.entries:
+                    self._presence[entry.client_id] = _Presence(entry.clock, entry.state, None)
+                self._broadcast(payload)
+
+    def apply_stored(self, update: bytes) -> None:
+        """An update another process stored (or the store had and this process missed)."""
+        self.doc.apply_update(update)
+        self.staging.apply_trusted(lambda doc: doc.apply_update(update))
+        self._broadcast(update_message(update))
 
     # After the store
 

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import AsyncIterator
+from dataclasses import asdict
+from functools import partial
 
 from charter_drafts.charters import get_charter
 from charter_drafts.database import SessionFactory
-from charter_drafts.models import Phase
+from charter_drafts.document import load_document
+from charter_drafts.models import Phase, Role
 from charter_drafts.permissions import Member
 from charter_drafts.structure import frozen_keys
 from charter_drafts.update_log import load_state
+from server.fanout import Fanout, Kind
+from server.metrics import Metrics
 from server.room import Room
 from server.settings import Settings
 from server.writer import UpdateWriter
@@ -22,8 +28,21 @@ log = logging.getLogger(__name__)
 
 
 class Rooms:
-    def __init__(self, sessions: SessionFactory, writer: UpdateWriter, settings: Settings) -> None:
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        writer: UpdateWriter,
+        settings: Settings,
+        fanout: Fanout,
+        metrics: Metrics,
+    ) -> None:
         self._sessions = sessions
+        self._metrics = metrics
+        metrics.rooms.set_function(lambda: len(self._rooms))
+        metrics.connections.set_function(
+            lambda: sum(len(room.connections) for room in self._rooms.values())
+        )
+        self._fanout = fanout
         self._writer = writer
         self._settings = settings
         self._rooms: dict[str, Room] = {}
@@ -41,14 +60,50 @@ class Rooms:
         return next((r for r in self._rooms.values() if r.charter_id == charter_id), None)
 
     def member_changed(self, charter_id: int, user_id: int, member: Member | None) -> None:
+        """Apply a role change to open connections here, and tell the other processes."""
+        self._member_changed(charter_id, user_id, member)
+        payload = {"user_id": user_id, "member": asdict(member) if member else None}
+        self._fanout.publish(charter_id, Kind.member, json.dumps(payload).encode())
+
+    def _member_changed(self, charter_id: int, user_id: int, member: Member | None) -> None:
         room = self._by_charter(charter_id)
         if room is not None:
             room.update_member(user_id, member)
 
     def charter_changed(self, charter_id: int, phase: Phase, frozen: frozenset[str]) -> None:
+        """A phase or frozen clauses changed: here, and in the other processes."""
+        self._charter_changed(charter_id, phase, frozen)
+        payload = {"phase": phase.value, "frozen": sorted(frozen)}
+        self._fanout.publish(charter_id, Kind.charter, json.dumps(payload).encode())
+
+    def _charter_changed(self, charter_id: int, phase: Phase, frozen: frozenset[str]) -> None:
         room = self._by_charter(charter_id)
         if room is not None:
             room.phase, room.frozen = phase, frozen
+
+    def _on_remote(self, room: Room, kind: Kind, data: bytes) -> None:
+        if kind is Kind.member:
+            change = json.loads(data)
+            fields = change["member"]
+            member = None
+            if fields is not None:
+                role = fields["role"]
+                member = Member(**{**fields, "role": Role(role) if role else None})
+            self._member_changed(room.charter_id, int(change["user_id"]), member)
+        elif kind is Kind.charter:
+            change = json.loads(data)
+            frozen = frozenset(change["frozen"])
+            self._charter_changed(room.charter_id, Phase(change["phase"]), frozen)
+        else:
+            room.receive_remote(kind, data)
+
+    async def resync(self) -> None:
+        """Catch every open room up with the store (after missing fan-out messages)."""
+        for room in list(self._rooms.values()):
+            async with self._sessions() as session:
+                stored = load_document((await load_state(session, room.charter_id)).updates)
+            missing = stored.get_update(room.doc.get_state())
+            room.apply_stored(missing)
 
     @contextlib.asynccontextmanager
     async def live(self, slug: str) -> AsyncIterator[Room]:
@@ -89,9 +144,19 @@ class Rooms:
         started = time.perf_counter()
         async with self._sessions() as session:
             charter = await get_charter(session, slug)
-            assert charter.id is not None
-            stored = await load_state(session, charter.id)
-            frozen = await frozen_keys(session, charter.id)
+        assert charter.id is not None
+        # Subscribe first and hold what arrives meanwhile: nothing falls between the two.
+        early: list[tuple[Kind, bytes]] = []
+        await self._fanout.subscribe(charter.id, lambda kind, data: early.append((kind, data)))
+        try:
+            async with self._sessions() as session:
+                charter = await get_charter(session, slug)
+                assert charter.id is not None
+                stored = await load_state(session, charter.id)
+                frozen = await frozen_keys(session, charter.id)
+        except BaseException:
+            await self._fanout.unsubscribe(charter.id)
+            raise
         room = Room(
             charter.id,
             slug,
@@ -100,7 +165,12 @@ class Rooms:
             self._settings,
             phase=Phase(charter.phase),
             frozen=frozen,
+            fanout=self._fanout,
+            metrics=self._metrics,
         )
+        for kind, data in early:
+            self._on_remote(room, kind, data)
+        await self._fanout.subscribe(room.charter_id, partial(self._on_remote, room))
         log.info(
             "room %s loaded from %d stored updates in %.1f ms",
             slug,
@@ -130,6 +200,7 @@ class Rooms:
             if room.connections or room.pending or self._rooms.get(room.slug) is not room:
                 return
             del self._rooms[room.slug]
+            await self._fanout.unsubscribe(room.charter_id)
             log.info("room %s unloaded", room.slug)
         finally:
             if self._unloads.get(room.slug) is asyncio.current_task():

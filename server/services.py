@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from charter_drafts.database import SessionFactory, create_engine, create_session_factory
+from server.fanout import Fanout, LocalFanout, RedisFanout
+from server.metrics import Metrics
 from server.rooms import Rooms
 from server.settings import Settings
 from server.throttle import FailureThrottle
 from server.writer import UpdateWriter
+
+log = logging.getLogger(__name__)
 
 SIGN_IN_WINDOW = 15 * 60.0
 
@@ -24,26 +30,47 @@ class Services:
     rooms: Rooms
     account_throttle: FailureThrottle
     address_throttle: FailureThrottle
+    fanout: Fanout
+    metrics: Metrics
+    _resyncing: asyncio.Task[None] | None = None
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
         engine = create_engine(settings.resolved_database_url)
         sessions = create_session_factory(engine)
-        writer = UpdateWriter(sessions)
+        metrics = Metrics()
+        writer = UpdateWriter(sessions, metrics)
+        fanout: Fanout = RedisFanout(settings.redis_url) if settings.redis_url else LocalFanout()
         return cls(
             settings,
             engine,
             sessions,
             writer,
-            Rooms(sessions, writer, settings),
+            Rooms(sessions, writer, settings, fanout, metrics),
             FailureThrottle(settings.sign_in_failures_per_account, SIGN_IN_WINDOW),
             FailureThrottle(settings.sign_in_failures_per_address, SIGN_IN_WINDOW),
+            fanout,
+            metrics,
         )
 
     async def start(self) -> None:
         self.writer.start()
+        await self.fanout.start(self.rooms.resync)
+        if self.settings.redis_url:
+            self._resyncing = asyncio.create_task(self._resync_periodically())
+
+    async def _resync_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.resync_seconds)
+            try:
+                await self.rooms.resync()
+            except Exception:
+                log.exception("periodic resync from the store failed")
 
     async def stop(self) -> None:
+        if self._resyncing is not None:
+            self._resyncing.cancel()
         await self.rooms.close()
         await self.writer.stop()
+        await self.fanout.stop()
         await self.engine.dispose()

@@ -29,6 +29,13 @@ class Settings:
 
     data_dir: Path = field(default_factory=lambda: Path("data"))
     database_url: str = ""  # empty: a SQLite file in data_dir
+    # Redis for fan-out between several server processes; empty: one process.
+    redis_url: str = ""
+    # With Redis: how often open rooms catch up with the store, for what a process that died
+    # stored but never published.
+    resync_seconds: float = 30.0
+    # Log lines: "text" or "json" (one JSON object per line).
+    log_format: str = "text"
     host: str = "127.0.0.1"
     port: int = 8000
     # Largest websocket message accepted; a larger one closes the connection (1009).

@@ -84,15 +84,16 @@ async def charter_socket(websocket: WebSocket) -> None:
                 break
             frame = event.get("bytes")
             if frame is None:
-                _refuse(connection, CLOSE_UNSUPPORTED, "text frames are not part of the protocol")
+                reason = "text frames are not part of the protocol"
+                _refuse(services, connection, CLOSE_UNSUPPORTED, reason)
                 break
             if len(frame) > settings.max_message_size:
-                _refuse(connection, CLOSE_TOO_BIG, "message too big")
+                _refuse(services, connection, CLOSE_TOO_BIG, "message too big")
                 break
             try:
                 message = read_message(frame)
             except ProtocolError as error:
-                _refuse(connection, CLOSE_PROTOCOL, f"malformed message: {error}")
+                _refuse(services, connection, CLOSE_PROTOCOL, f"malformed message: {error}")
                 break
             is_update = (
                 isinstance(message, SyncMessage) and message.kind != YSyncMessageType.SYNC_STEP1
@@ -102,7 +103,7 @@ async def charter_socket(websocket: WebSocket) -> None:
             try:
                 stored = room.receive(connection, message)
             except Invalid as error:
-                _refuse(connection, CLOSE_INVALID, error.message)
+                _refuse(services, connection, CLOSE_INVALID, error.message)
                 stored = False
                 break
             finally:
@@ -118,6 +119,7 @@ async def charter_socket(websocket: WebSocket) -> None:
             sender.cancel()
 
 
-def _refuse(connection: Connection, code: int, reason: str) -> None:
+def _refuse(services: Services, connection: Connection, code: int, reason: str) -> None:
     log.warning("%s: closing with %d: %s", connection.peer, code, reason)
+    services.metrics.refused.labels(str(code)).inc()
     connection.close(code, reason)

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from charter_drafts.database import SessionFactory
 from charter_drafts.update_log import append_updates, compact
+from server.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +34,13 @@ class _Entry:
     owner: UpdateOwner
     update: bytes
     on_stored: Callable[[], None] | None
+    submitted: float
 
 
 class UpdateWriter:
-    def __init__(self, sessions: SessionFactory) -> None:
+    def __init__(self, sessions: SessionFactory, metrics: Metrics) -> None:
         self._sessions = sessions
+        self._metrics = metrics
         self._entries: list[_Entry] = []
         self._compactions: dict[int, asyncio.Future[int]] = {}
         self._wakeup = asyncio.Event()
@@ -59,7 +62,7 @@ class UpdateWriter:
     def submit(
         self, owner: UpdateOwner, update: bytes, on_stored: Callable[[], None] | None = None
     ) -> None:
-        self._entries.append(_Entry(owner, update, on_stored))
+        self._entries.append(_Entry(owner, update, on_stored, time.perf_counter()))
         self._idle.clear()
         self._wakeup.set()
 
@@ -105,13 +108,17 @@ class UpdateWriter:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         self.commits += 1
-        log.debug("stored %d updates in %.1f ms", len(batch), (time.perf_counter() - started) * 1e3)
+        elapsed = time.perf_counter() - started
+        self._metrics.persist_seconds.observe(elapsed)
+        log.debug("stored %d updates in %.1f ms", len(batch), elapsed * 1e3)
         by_owner: dict[int, tuple[UpdateOwner, list[bytes]]] = {}
         for entry in batch:
             by_owner.setdefault(id(entry.owner), (entry.owner, []))[1].append(entry.update)
         for owner, updates in by_owner.values():
             owner.committed(updates)
+        done = time.perf_counter()
         for entry in batch:
+            self._metrics.broadcast_seconds.observe(done - entry.submitted)
             if entry.on_stored:
                 entry.on_stored()
 

@@ -110,3 +110,21 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     for setting in fields(Settings):
         name = ENV_NAMES.get(setting.name, setting.name.upper())
         assert f"`{name}`" in readme, f"{name} is not documented in README.md"
+
+
+def test_health_readiness_and_metrics(server: ServerProcess) -> None:
+    assert server.get("/healthz", as_=None).json() == {"status": "ok"}
+    ready = server.get("/readyz", as_=None)
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "checks": {"store": True}}
+    metrics = server.get("/metrics", as_=None)
+    assert metrics.status_code == 200
+    for name in (
+        "charter_drafts_rooms_open",
+        "charter_drafts_connections",
+        "charter_drafts_updates_received_total",
+        "charter_drafts_persist_seconds_bucket",
+        "charter_drafts_broadcast_seconds_bucket",
+        "charter_drafts_messages_refused_total",
+    ):
+        assert name in metrics.text
