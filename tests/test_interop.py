@@ -286,7 +286,7 @@ async def test_stock_and_pycrdt_clients_see_each_others_edits_and_presence(
 ) -> None:
     clause = "dignity-rights"
     from_pycrdt, from_stock = "[edited in pycrdt] ", " [edited in Node]"
-    async with LiveClient.connect(server.ws_url(SLUG)) as pycrdt:
+    async with LiveClient.connect(server.ws_url(SLUG, as_="editor2@example.org")) as pycrdt:
         body = (await synced(pycrdt)).text(clause, "body")
         async with NodeClient.start(node, server) as stock:
             body.insert(0, from_pycrdt)
@@ -297,16 +297,19 @@ async def test_stock_and_pycrdt_clients_see_each_others_edits_and_presence(
             await eventually_async(lambda: str(body).endswith(from_stock))
             assert str(body).startswith(from_pycrdt)
 
+            # Presence crosses both ways; the server shows each member's own display name
+            # (pycrdt: editor2, "Edouard Editor"; Node: editor, "Elena Editor"), whatever
+            # name a client claims.
             await pycrdt.set_presence({"user": {"name": "pycrdt tester"}})
-            presence = await stock.request("waitPresence", name="pycrdt tester")
+            presence = await stock.request("waitPresence", name="Edouard Editor")
             states = {client_id: state for client_id, state in presence["states"]}
-            assert states[pycrdt.doc.client_id] == {"user": {"name": "pycrdt tester"}}
+            assert states[pycrdt.doc.client_id] == {"user": {"name": "Edouard Editor"}}
 
             await stock.request("setUser", name="Node tester")
             await eventually_async(
                 lambda: (
                     (pycrdt.awareness.get(stock.client_id) or {}).get("user")
-                    == {"name": "Node tester"}
+                    == {"name": "Elena Editor"}
                 )
             )
             assert_undisturbed(await stock.request("waitText", clause=clause, contains=""))
