@@ -87,7 +87,8 @@ class UpdateWriter:
                 if self._entries:
                     batch, self._entries = self._entries, []
                     await self._store(batch)
-                else:
+                # One compaction between batches: under sustained load it must not starve.
+                if self._compactions:
                     charter_id, future = next(iter(self._compactions.items()))
                     del self._compactions[charter_id]
                     await self._compact(charter_id, future)
