@@ -128,3 +128,65 @@ def test_health_readiness_and_metrics(server: ServerProcess) -> None:
         "charter_drafts_messages_refused_total",
     ):
         assert name in metrics.text
+
+
+def test_bootstrapping_an_instance_with_the_cli(make_server: ServerFactory) -> None:
+    server = make_server(start=False)
+    password = {"CHARTER_PASSWORD": "a long enough password"}
+    for email, name in (("clerk@example.org", "Clerk"), ("mayor@example.org", "Mayor")):
+        created = server.cli_with(password, "create-user", "--email", email, "--name", name)
+        assert created.returncode == 0, created.stderr
+    weak = server.cli_with(
+        {"CHARTER_PASSWORD": "short"}, "create-user", "--email", "w@x.org", "--name", "W"
+    )
+    assert weak.returncode == 2
+    assert "at least 10 characters" in weak.stderr
+    charter = server.cli(
+        "create-charter",
+        "--slug",
+        "city-charter",
+        "--title",
+        "City charter",
+        "--secretariat",
+        "clerk@example.org",
+    )
+    assert charter.returncode == 0, charter.stderr
+    member = server.cli(
+        "add-member",
+        "--charter",
+        "city-charter",
+        "--email",
+        "mayor@example.org",
+        "--role",
+        "editor",
+        "--organisation",
+        "Demo town",
+        "--organisation-kind",
+        "local_government",
+        "--country",
+        "it",
+        "--city",
+        "Demo town",
+    )
+    assert member.returncode == 0, member.stderr
+    again = server.cli(
+        "add-member",
+        "--charter",
+        "city-charter",
+        "--email",
+        "mayor@example.org",
+        "--role",
+        "observer",
+    )
+    assert again.returncode == 2
+    assert "already" in again.stderr
+    server.start()
+    with server.signed_in("mayor@example.org", "a long enough password") as http:
+        read = http.get("/api/charters/city-charter")
+        assert read.status_code == 200
+        assert read.json()["clauses"] == []
+        members = http.get("/api/charters/city-charter/members").json()["members"]
+    roles = {
+        m["display_name"]: (m["role"], (m["organisation"] or {}).get("country")) for m in members
+    }
+    assert roles == {"Clerk": ("secretariat", None), "Mayor": ("editor", "IT")}

@@ -81,7 +81,10 @@ async def change(request: Request) -> JSONResponse:
                 kind=parse_kind(data.kind) if data.kind is not None else None,
                 frozen=data.frozen,
             )
-            room.frozen = await frozen_keys(c.session, c.charter_id)
+        # Here and in every other process holding the charter.
+        c.services.rooms.charter_changed(
+            c.charter_id, Phase(c.charter.phase), await frozen_keys(c.session, c.charter_id)
+        )
     return JSONResponse(clause_json(clause))
 
 
