@@ -5,13 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_TEST_DEPS := tests/interop/node_modules/.installed
 
-.PHONY: run test check lint format install node-test-deps static bench clean
+.PHONY: run test check lint format install node-test-deps chromium static bench clean
 
 run: $(STAMP)
 	$(BIN)/charter-drafts migrate
 	$(BIN)/charter-drafts serve --demo
 
-test: check $(NODE_TEST_DEPS)
+test: check $(NODE_TEST_DEPS) chromium
 	$(BIN)/pytest
 
 check: $(STAMP)
@@ -29,6 +29,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
+
+# The browser tests drive Debian's Chromium (never a browser downloaded by a test tool).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	}
 
 node-test-deps: $(NODE_TEST_DEPS)
 
