@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from html import escape
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from charter_drafts.errors import DomainError
+from charter_drafts.errors import DomainError, Forbidden, TooMany, Unauthenticated
 from charter_drafts.invitations import accept_invitation, open_invitation
 from charter_drafts.models import Charter
 from server.i18n import language_of, translate
@@ -28,6 +28,18 @@ def _next(value: object) -> str:
         if not parts.scheme and not parts.netloc:
             return value
     return "/"
+
+
+def _translated(request: Request, error: DomainError) -> str:
+    """The sign-in refusals in the page's language."""
+    language = language_of(request)
+    if isinstance(error, TooMany):
+        return translate(language, "too_many").format(wait=error.retry_after)
+    if isinstance(error, Unauthenticated):
+        return translate(language, "wrong_credentials")
+    if isinstance(error, Forbidden):
+        return translate(language, "form_expired")
+    return error.message
 
 
 def _field(request: Request, name: str, label: str, kind: str = "text", value: str = "") -> str:
@@ -53,7 +65,7 @@ def sign_in_page(request: Request, error: str = "", email: str = "", status: int
         request, "password", translate(t, "password"), "password"
     )
     title = translate(t, "sign_in")
-    form = _form(request, f"/sign-in?next={target}", fields, title, error)
+    form = _form(request, f"/sign-in?next={quote(target, safe='/')}", fields, title, error)
     main = f'<main class="narrow"><h1>{escape(title)}</h1>{form}</main>'
     return HTMLResponse(page(request, title, main), status_code=status)
 
@@ -71,7 +83,7 @@ async def sign_in(request: Request) -> Response:
             services_of(request), request, email, str(form.get("password", ""))
         )
     except DomainError as error:
-        return sign_in_page(request, error.message, email, status=error.status)
+        return sign_in_page(request, _translated(request, error), email, status=error.status)
     start_session(request, user)
     return RedirectResponse(_next(request.query_params.get("next")), status_code=303)
 

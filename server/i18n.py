@@ -33,6 +33,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "role.editor": "Editor",
         "role.commenter": "Commenter",
         "role.observer": "Observer",
+        "wrong_credentials": "Wrong email or password",
+        "too_many": "Too many failed sign-ins; try again in {wait} s",
+        "form_expired": "The form expired; reload the page and try again",
     },
     "fr": {
         "charters": "Chartes",
@@ -57,9 +60,12 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Mot de passe (au moins 10 caractères ; l’actuel si vous avez un compte)"
         ),
         "role.secretariat": "Secrétariat",
-        "role.editor": "Rédaction",
-        "role.commenter": "Commentaires",
-        "role.observer": "Observation",
+        "role.editor": "Rédacteur·rice",
+        "role.commenter": "Commentateur·rice",
+        "role.observer": "Observateur·rice",
+        "wrong_credentials": "Courriel ou mot de passe incorrect",
+        "too_many": "Trop de tentatives de connexion échouées ; réessayez dans {wait} s",
+        "form_expired": "Le formulaire a expiré ; rechargez la page et réessayez",
     },
 }
 

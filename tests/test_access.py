@@ -123,7 +123,7 @@ def test_html_sign_in_form_works_and_checks_its_csrf_field(people: ServerProcess
             data={"email": EDITOR, "password": "wrong password", "csrf": csrf},
         )
         assert bad.status_code == 401
-        assert "wrong email or password" in bad.text
+        assert "Wrong email or password" in bad.text
         good = http.post(
             "/sign-in?next=https://evil.example/",
             data={"email": EDITOR, "password": DEMO_PASSWORD, "csrf": csrf},
@@ -341,3 +341,19 @@ def test_every_change_is_in_the_audit_log(people: ServerProcess) -> None:
     ]
     assert entries[1]["details"] == {"frozen": [False, True]}
     assert all(e["actor_id"] for e in entries[:3])
+
+
+def test_the_sign_in_form_speaks_french_and_keeps_the_whole_next_path(
+    people: ServerProcess,
+) -> None:
+    with httpx.Client(
+        base_url=people.base_url, timeout=10, headers={"Accept-Language": "fr"}
+    ) as http:
+        form = http.get("/sign-in?next=/charters/lampedusa%3Fa%3D1%26b%3D2")
+        assert 'action="/sign-in?next=/charters/lampedusa%3Fa%3D1%26b%3D2"' in form.text
+        csrf = form.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+        refused = http.post(
+            "/sign-in", data={"email": "observer@example.org", "password": "nope", "csrf": csrf}
+        )
+        assert refused.status_code == 401
+        assert "Courriel ou mot de passe incorrect" in refused.text

@@ -1,0 +1,160 @@
+"""Real Chromium for the browser tests: launching it, separate people, watched pages, signing in.
+
+The tests drive Debian's Chromium (/usr/bin/chromium, installed by `make chromium`), never a
+browser downloaded by a test tool. Every page is watched: console errors (Chromium reports
+Content-Security-Policy violations there), uncaught page errors and the websocket frames the
+page sends are recorded, so a test can assert that a flow ran cleanly and what reached the wire.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Playwright,
+    WebSocket,
+    expect,
+)
+
+from tests.servers import DEMO_PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # the tests run as root
+    "--disable-gpu",
+    # the machine's network is closed: no background requests to be refused
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEADLINE_MS = 10_000
+IN_CI = os.environ.get("CI") == "true"
+CHARTER_PAGE = "/charters/lampedusa"
+
+# Also report CSP violations through the console, with the directive and what was blocked
+# (Chromium logs its own message too; this one cannot be missed whatever Chromium's wording).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener('securitypolicyviolation', (e) => {
+  console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`)
+})
+"""
+
+
+def require_chromium() -> None:
+    """Skip without Chromium, but fail under CI=true, where the browser tests must run."""
+    if CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK):
+        return
+    message = f"the browser tests need Debian's Chromium at {CHROMIUM} (`make chromium`)"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def launch(playwright: Playwright) -> Browser:
+    expect.set_options(timeout=DEADLINE_MS)
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+    )
+
+
+def is_sync_update(frame: bytes) -> bool:
+    """A y-websocket sync message carrying an update (messageSync 0, messageYjsUpdate 2)."""
+    return frame[:2] == b"\x00\x02"
+
+
+@dataclass
+class Watched:
+    """A page with what it did wrong (console errors, page errors) and the frames it sent."""
+
+    context: BrowserContext
+    page: Page
+    base_url: str
+    problems: list[str] = field(default_factory=list)
+    sent_frames: list[bytes] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        self.page.on("websocket", self._on_websocket)
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        where = message.location.get("url", "")
+        if where.endswith("/favicon.ico"):
+            return  # the browser's own request for an icon the site does not have
+        self.problems.append(f"console error: {message.text} ({where})")
+
+    def _on_websocket(self, socket: WebSocket) -> None:
+        socket.on(
+            "framesent",
+            lambda payload: self.sent_frames.append(
+                payload if isinstance(payload, bytes) else payload.encode()
+            ),
+        )
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.base_url + path)
+
+    def updates_sent(self) -> int:
+        return sum(1 for frame in self.sent_frames if is_sync_update(frame))
+
+
+class Browsing:
+    """Pages in browser contexts of their own: separate cookies, so separate people."""
+
+    def __init__(self, browser: Browser, base_url: str) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.watched: list[Watched] = []
+
+    def open(self, *, locale: str = "en-GB", javascript: bool = True, **options: Any) -> Watched:
+        context = self.browser.new_context(
+            base_url=self.base_url, locale=locale, java_script_enabled=javascript, **options
+        )
+        context.set_default_timeout(DEADLINE_MS)
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        watched = Watched(context, context.new_page(), self.base_url)
+        self.watched.append(watched)
+        return watched
+
+    def problems(self) -> list[str]:
+        return [problem for watched in self.watched for problem in watched.problems]
+
+    def close(self) -> None:
+        for watched in self.watched:
+            watched.context.close()
+
+
+def submit_sign_in(watched: Watched, email: str, password: str = DEMO_PASSWORD) -> None:
+    """Fill in and send the sign-in form the page shows (by field id: labels are translated)."""
+    page = watched.page
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.locator("form.stacked button[type=submit]").click()
+
+
+def open_charter_signed_in(browsing: Browsing, email: str, *, locale: str = "en-GB") -> Watched:
+    """A new person opens the demo charter, is sent to the sign-in form, signs in, comes back."""
+    watched = browsing.open(locale=locale)
+    watched.goto(CHARTER_PAGE)
+    expect(watched.page).to_have_url(f"{browsing.base_url}/sign-in?next={CHARTER_PAGE}")
+    submit_sign_in(watched, email)
+    expect(watched.page).to_have_url(browsing.base_url + CHARTER_PAGE)
+    return watched
+
+
+def clause(page: Page, clause_id: str, field_name: str = "body") -> Locator:
+    """A live clause field (rendered by the client once synced): its textarea or title input."""
+    kind = "textarea.clause-body" if field_name == "body" else "input.clause-title"
+    return page.locator(f'#clauses li.clause[data-clause-id="{clause_id}"] {kind}')
