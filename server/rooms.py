@@ -18,6 +18,7 @@ from charter_drafts.models import Phase, Role
 from charter_drafts.permissions import Member
 from charter_drafts.structure import frozen_keys
 from charter_drafts.update_log import load_state
+from server.events import EventHub
 from server.fanout import Fanout, Kind
 from server.metrics import Metrics
 from server.room import Room
@@ -38,6 +39,7 @@ class Rooms:
     ) -> None:
         self._sessions = sessions
         self._metrics = metrics
+        self.events = EventHub()
         metrics.rooms.set_function(lambda: len(self._rooms))
         metrics.connections.set_function(
             lambda: sum(len(room.connections) for room in self._rooms.values())
@@ -66,6 +68,8 @@ class Rooms:
         self._fanout.publish(charter_id, Kind.member, json.dumps(payload).encode())
 
     def _member_changed(self, charter_id: int, user_id: int, member: Member | None) -> None:
+        role = member.role.value if member and member.role else None
+        self.events.publish(charter_id, {"type": "membership", "user_id": user_id, "role": role})
         room = self._by_charter(charter_id)
         if room is not None:
             room.update_member(user_id, member)
@@ -77,6 +81,8 @@ class Rooms:
         self._fanout.publish(charter_id, Kind.charter, json.dumps(payload).encode())
 
     def _charter_changed(self, charter_id: int, phase: Phase, frozen: frozenset[str]) -> None:
+        event = {"type": "charter", "phase": phase.value, "frozen": sorted(frozen)}
+        self.events.publish(charter_id, event)
         room = self._by_charter(charter_id)
         if room is not None:
             room.phase, room.frozen = phase, frozen

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 
 import httpx
@@ -357,3 +358,39 @@ def test_the_sign_in_form_speaks_french_and_keeps_the_whole_next_path(
         )
         assert refused.status_code == 401
         assert "Courriel ou mot de passe incorrect" in refused.text
+
+
+async def test_domain_events_reach_open_browsers(people: ServerProcess) -> None:
+    """Role, phase and frozen-clause changes arrive on the event stream within a second."""
+    headers = {"Authorization": f"Bearer {people.token(EDITOR)}"}
+    async with (
+        httpx.AsyncClient(base_url=people.base_url, headers=headers, timeout=10) as http,
+        http.stream("GET", CHARTER + "/events") as events,
+    ):
+        assert events.status_code == 200
+        assert events.headers["content-type"].startswith("text/event-stream")
+        lines = events.aiter_lines()
+        assert await anext(lines) == ": connected"
+
+        async def next_event() -> dict[str, object]:
+            while True:
+                line = await asyncio.wait_for(anext(lines), 1.0)
+                if line.startswith("data: "):
+                    event: dict[str, object] = json.loads(line[6:])
+                    return event
+
+        async with httpx.AsyncClient(
+            base_url=people.base_url,
+            headers={"Authorization": f"Bearer {people.token(SECRETARIAT)}"},
+        ) as admin:
+            assert (await admin.patch(CHARTER, json={"phase": "consultation"})).status_code == 200
+            assert await next_event() == {"type": "charter", "phase": "consultation", "frozen": []}
+            assert (await admin.patch(CHARTER, json={"phase": "drafting"})).status_code == 200
+            assert (await next_event())["phase"] == "drafting"
+            frozen = await admin.patch(CHARTER + "/clauses/preamble", json={"frozen": True})
+            assert frozen.status_code == 200
+            assert (await next_event())["frozen"] == ["preamble"]
+            await admin.patch(CHARTER + "/clauses/preamble", json={"frozen": False})
+            assert (await next_event())["frozen"] == []
+    async with httpx.AsyncClient(base_url=people.base_url) as http:
+        assert (await http.get(CHARTER + "/events")).status_code == 401

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from charter_drafts.charters import list_charters, start_charter
 from charter_drafts.models import Charter
 from charter_drafts.permissions import Action, Member, require
 from charter_drafts.structure import change_phase, frozen_keys, parse_phase
+from server.events import stream
 from server.inputs import Input, read_json
 from server.reads import read_charter
 from server.routes.context import call, charter_call, created
@@ -97,9 +99,29 @@ async def update(request: Request) -> JSONResponse:
     return JSONResponse(charter_json(c.charter))
 
 
+async def events(request: Request) -> StreamingResponse:
+    """Live domain events (role, phase and frozen-clause changes) as Server-Sent Events."""
+    async with charter_call(request) as c:
+        require(c.member, Action.read_draft, c.target)
+        user_id = c.user_id
+    hub = c.services.rooms.events
+
+    async def body() -> AsyncIterator[str]:
+        with hub.subscription(c.charter_id) as queue:
+            async for chunk in stream(queue, user_id):
+                yield chunk
+
+    return StreamingResponse(
+        body(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
 routes = [
     Route("/api/charters", charters, methods=["GET"]),
     Route("/api/charters", create, methods=["POST"]),
     Route("/api/charters/{slug}", charter, methods=["GET"]),
     Route("/api/charters/{slug}", update, methods=["PATCH"]),
+    Route("/api/charters/{slug}/events", events, methods=["GET"]),
 ]
