@@ -1,9 +1,12 @@
 // charter-drafts browser client: live co-editing of a charter's clauses (Yjs + y-websocket).
 //
 // Page contract: <main id="charter" data-slug data-ws-url data-api-url data-role data-can-edit
-// data-user-name> holding #status and <ol id="clauses"> (server-rendered read-only clauses,
-// replaced once the live doc is synced). data-can-edit="false": read-only, presence only.
-// The API (data-api-url) gives each clause's kind and `frozen` flag (frozen: read-only for all).
+// data-user-name data-user-id data-events-url> holding .charter-meta (.phase, .role badges),
+// #status and <ol id="clauses"> (server-rendered read-only clauses, replaced once the live doc is
+// synced). data-can-edit="false": read-only, presence only.
+// The API (data-api-url) gives each clause's kind and `frozen` flag (frozen: read-only for all)
+// and the phase. Server-Sent Events (data-events-url) bring phase, frozen and role changes live:
+// who may edit is then "editor or secretariat, while drafting", as the server decides.
 // Live doc: Y.Map "clauses" (id -> Y.Map {title: Y.Text, body: Y.Text}), Y.Array "order" (ids).
 // This client only ever edits the title/body Y.Text of existing clauses, as plain text.
 
@@ -20,6 +23,10 @@ const CLOSE_FORBIDDEN = 4403
 const CLOSE_NOT_FOUND = 4404
 /** roles that edit the text while drafting: read-only for them means "not in this phase" */
 const EDITING_ROLES = new Set(['secretariat', 'editor'])
+/** the phase in which the text is live */
+const DRAFTING = 'drafting'
+const PHASE_LABELS = { drafting: 'phaseDrafting', consultation: 'phaseConsultation', closed: 'phaseClosed' }
+const ROLE_LABELS = { secretariat: 'roleSecretariat', editor: 'roleEditor', commenter: 'roleCommenter', observer: 'roleObserver' }
 const FIELDS = /** @type {const} */ (['title', 'body'])
 
 const root = document.getElementById('charter')
@@ -30,9 +37,16 @@ function start (root) {
   const slug = root.dataset.slug
   const wsBase = location.origin.replace(/^http/, 'ws') + root.dataset.wsUrl
   const apiUrl = root.dataset.apiUrl || null
-  const role = root.dataset.role || ''
+  const eventsUrl = root.dataset.eventsUrl || null
+  const userId = root.dataset.userId || ''
+  /** the user's role in this charter ('' if none), live from the events */
+  let role = root.dataset.role || ''
   // absent (older pages): editable, as before; the server has the last word anyway
-  const canEdit = root.dataset.canEdit !== 'false'
+  const pageCanEdit = root.dataset.canEdit !== 'false'
+  /** may the user edit the text: the page's answer until the phase is known, then the rule */
+  let canEdit = pageCanEdit
+  const phaseBadge = root.querySelector('.charter-meta .phase')
+  const roleBadge = root.querySelector('.charter-meta .role')
 
   const statusEl = document.getElementById('status') || root.appendChild(el('p', { id: 'status', role: 'status', 'aria-live': 'polite' }))
   const list = document.getElementById('clauses') || root.appendChild(el('ol', { id: 'clauses' }))
@@ -44,7 +58,7 @@ function start (root) {
   const noticeHelp = el('p', { class: 'notice-help' })
   const reloadButton = el('button', { type: 'button', class: 'reload' })
   reloadButton.textContent = t('reload')
-  reloadButton.addEventListener('click', () => { if (stale) location.reload(); else reload() })
+  reloadButton.addEventListener('click', () => reload())
   const noticeLink = el('a', { class: 'notice-link', hidden: '' })
   notice.append(noticeText, noticeHelp, reloadButton, noticeLink)
   const people = el('div', { class: 'presence', hidden: '' })
@@ -58,10 +72,12 @@ function start (root) {
   const kinds = new Map()
   /** ids of frozen clauses (read-only for everyone), from the API snapshot */
   const frozen = new Set()
-  /** the charter's phase when the page was served (first API answer) */
+  /** the charter's phase: from the API, then live from the events (null: not known yet) */
   let phase = null
-  /** the phase changed since: data-can-edit may be wrong, only a page reload tells */
-  let stale = false
+  /** bumped by each charter event: an API answer asked for before it is older, its phase too */
+  let liveVersion = 0
+  /** the user was removed from the charter (membership event): nothing more to follow */
+  let removed = false
   /** clause id -> row (DOM + bindings) */
   const rows = new Map()
   let seq = 0
@@ -135,6 +151,7 @@ function start (root) {
     })
     provider.on('closed', ({ code, reason }) => {
       if (session !== s) return
+      // the events go on: a removal's 4403 may come before its membership event (one message)
       s.closed = { code, reason }
       applyWritable()
       showStatus()
@@ -167,6 +184,7 @@ function start (root) {
     session = connect()
     if (old) teardown(old)
     refreshKinds(true)
+    listen()
     showStatus()
     renderPresence()
   }
@@ -268,7 +286,7 @@ function start (root) {
 
   function applyWritable () {
     const s = session
-    const writable = !!(canEdit && !stale && s && s.ready && s.denied === null && s.closed === null)
+    const writable = !!(canEdit && s && s.ready && s.denied === null && s.closed === null)
     for (const row of rows.values()) {
       const w = writable && !frozen.has(row.id)
       for (const f of FIELDS) if (row.fields[f].binding) row.fields[f].binding.setWritable(w)
@@ -298,7 +316,14 @@ function start (root) {
         alert = t('denied', { reason: refusalReason(s.denied) || t('noReason') })
         help = t('deniedHelp')
       }
-      if (s.closed) {
+      if (removed) {
+        // one message, whether the event or the websocket's 4403 came first
+        text = t('removed')
+        alert = text
+        help = s.denied !== null ? t('unsaved') : ''
+        action = 'link'
+        link = { href: '/', text: t('allCharters') }
+      } else if (s.closed) {
         const { code, reason } = s.closed
         if (code === CLOSE_UNAUTHENTICATED) {
           text = t('signedOut')
@@ -318,17 +343,10 @@ function start (root) {
         if (s.denied !== null) help = t('unsaved')
       }
     }
-    if (stale && !(s && s.closed && action !== 'reload')) {
-      text = t('phaseChanged')
-      alert = text
-      help = s && s.denied !== null ? t('unsaved') : ''
-    }
     if (statusEl.textContent !== text) statusEl.textContent = text
     if (noticeText.textContent !== alert) noticeText.textContent = alert
     if (noticeHelp.textContent !== help) noticeHelp.textContent = help
     noticeHelp.hidden = help === ''
-    const reloadText = stale ? t('reloadPage') : t('reload')
-    if (reloadButton.textContent !== reloadText) reloadButton.textContent = reloadText
     reloadButton.hidden = action !== 'reload'
     noticeLink.hidden = !link
     if (link) {
@@ -404,6 +422,7 @@ function start (root) {
     if (kindsLoading) { if (retry) kindsAgain = true; return } // the answer may predate the change
     if (!retry && (kindsAttempts > 0 || Date.now() - kindsFetchedAt < 10000)) return
     kindsLoading = true
+    const version = liveVersion
     try {
       const res = await fetch(apiUrl, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
       if (!res.ok) {
@@ -412,15 +431,13 @@ function start (root) {
         throw new Error(`HTTP ${res.status}`)
       }
       const data = await res.json()
-      frozen.clear()
-      for (const c of Array.isArray(data && data.clauses) ? data.clauses : []) {
-        if (!c || typeof c.id !== 'string') continue
-        kinds.set(c.id, String(c.kind))
-        if (c.frozen === true) frozen.add(c.id)
-      }
-      if (data && typeof data.phase === 'string') {
-        if (phase === null) phase = data.phase
-        else if (data.phase !== phase && !stale) stale = true
+      const clauses = Array.isArray(data && data.clauses) ? data.clauses.filter((c) => c && typeof c.id === 'string') : []
+      for (const c of clauses) kinds.set(c.id, String(c.kind))
+      // a charter event that came meanwhile is newer than this answer: keep the event's state
+      if (version === liveVersion) {
+        frozen.clear()
+        for (const c of clauses) if (c.frozen === true) frozen.add(c.id)
+        if (data && typeof data.phase === 'string') setPhase(data.phase)
       }
       kindsFetchedAt = Date.now()
       kindsAttempts = 0
@@ -436,6 +453,93 @@ function start (root) {
     }
   }
 
+  // ------------------------------------------------------------- access and live events (SSE)
+
+  /** The charter's phase (from the API or an event): badge, then who may edit. */
+  function setPhase (next) {
+    phase = next
+    const label = PHASE_LABELS[next] ? t(PHASE_LABELS[next]) : next
+    if (phaseBadge && phaseBadge.textContent !== label) phaseBadge.textContent = label
+    updateAccess()
+  }
+
+  /** The user's role ('' if none): badge, then who may edit. */
+  function setRole (next) {
+    role = next
+    const label = ROLE_LABELS[next] ? t(ROLE_LABELS[next]) : next
+    if (roleBadge && roleBadge.textContent !== label) roleBadge.textContent = label // '' hides it
+    updateAccess()
+  }
+
+  /** Editors and the secretariat edit while drafting (the server's rule; it has the last word). */
+  function updateAccess () {
+    if (removed) canEdit = false
+    else if (phase === null) canEdit = pageCanEdit && EDITING_ROLES.has(role)
+    else canEdit = EDITING_ROLES.has(role) && phase === DRAFTING
+  }
+
+  /** `{type: "charter", phase, frozen: [clause ids]}`: the phase or the frozen clauses changed. */
+  function onCharterEvent (data) {
+    if (typeof data.phase !== 'string') return
+    liveVersion++
+    if (Array.isArray(data.frozen)) {
+      frozen.clear()
+      for (const id of data.frozen) if (typeof id === 'string') frozen.add(id)
+    }
+    setPhase(data.phase)
+    render() // frozen badges; read-only or editable fields (applyWritable)
+    applyWritable() // also before the first sync (render waits for it)
+    showStatus()
+  }
+
+  /** `{type: "membership", user_id, role}` (role null: removed); only ours matters here. */
+  function onMembershipEvent (data) {
+    if (!userId || String(data.user_id) !== userId) return
+    if (typeof data.role === 'string' && data.role !== '') {
+      setRole(data.role)
+    } else {
+      removed = true // the server also ends this stream and closes the websocket (4403)
+      stopEvents()
+      setRole('')
+    }
+    applyWritable()
+    showStatus()
+  }
+
+  /** @type {EventSource | null} */
+  let events = null
+
+  /** Follow the charter's events; EventSource reconnects by itself after network errors. */
+  function listen () {
+    if (!eventsUrl || removed || events || typeof EventSource === 'undefined') return
+    const source = new EventSource(eventsUrl) // same origin: the session cookie goes along
+    events = source
+    const on = (type, handle) => source.addEventListener(type, (e) => {
+      if (events !== source) return
+      let data = null
+      try { data = JSON.parse(e.data) } catch (_) {}
+      if (data && typeof data === 'object') handle(data)
+    })
+    on('charter', onCharterEvent)
+    on('membership', onMembershipEvent)
+    source.addEventListener('open', () => {
+      // (re)connected: what changed before (or while away) came as no event; ask the API
+      if (events === source) refreshKinds(true)
+    })
+    source.addEventListener('error', () => {
+      // CLOSED: refused (signed out, not a member) or not an event stream; EventSource gives up
+      // and so do we (no loop): the websocket and the API re-reads still tell what changed
+      if (events === source && source.readyState === EventSource.CLOSED) {
+        events = null
+        console.warn('charter-drafts: the live events stream was refused; changes show on the next refusal or reconnection')
+      }
+    })
+  }
+
+  function stopEvents () {
+    if (events) { events.close(); events = null }
+  }
+
   // ------------------------------------------------------------------------ page lifecycle
 
   let resizeFrame = 0
@@ -446,10 +550,20 @@ function start (root) {
     })
   })
   // leaving the page: say goodbye (awareness) instead of lingering until a timeout
-  addEventListener('pagehide', () => { if (session) session.provider.disconnect() })
-  addEventListener('pageshow', (e) => { if (e.persisted && session) session.provider.connect() })
+  let eventsPaused = false
+  addEventListener('pagehide', () => {
+    if (session) session.provider.disconnect()
+    eventsPaused = events !== null
+    stopEvents()
+  })
+  addEventListener('pageshow', (e) => {
+    if (!e.persisted) return
+    if (session) session.provider.connect()
+    if (eventsPaused) listen()
+  })
 
   refreshKinds(true)
+  listen()
   session = connect()
   showStatus()
   renderPresence()

@@ -32,9 +32,15 @@ const STRINGS = {
     forbidden: 'You no longer have access to this charter: {reason}',
     notFound: 'This charter does not exist, or no longer exists.',
     allCharters: 'See all charters',
-    phaseChanged: 'This charter has moved to another phase. Reload the page to see what you can do now.',
-    reloadPage: 'Reload the page',
-    unsaved: 'Your latest edits were not saved: copy anything you want to keep before you leave this page.'
+    removed: 'You are no longer a member of this charter, so the live text has stopped.',
+    unsaved: 'Your latest edits were not saved: copy anything you want to keep before you leave this page.',
+    phaseDrafting: 'Drafting',
+    phaseConsultation: 'Consultation',
+    phaseClosed: 'Closed',
+    roleSecretariat: 'Secretariat',
+    roleEditor: 'Editor',
+    roleCommenter: 'Commenter',
+    roleObserver: 'Observer'
   },
   fr: {
     connecting: 'Connexion…',
@@ -66,9 +72,15 @@ const STRINGS = {
     forbidden: 'Vous n’avez plus accès à cette charte : {reason}',
     notFound: 'Cette charte n’existe pas, ou n’existe plus.',
     allCharters: 'Voir toutes les chartes',
-    phaseChanged: 'Cette charte est passée à une autre phase. Rechargez la page pour voir ce que vous pouvez faire maintenant.',
-    reloadPage: 'Recharger la page',
-    unsaved: 'Vos dernières modifications n’ont pas été enregistrées : copiez ce que vous voulez garder avant de quitter cette page.'
+    removed: 'Vous n’êtes plus membre de cette charte : le texte en direct s’est arrêté.',
+    unsaved: 'Vos dernières modifications n’ont pas été enregistrées : copiez ce que vous voulez garder avant de quitter cette page.',
+    phaseDrafting: 'Rédaction',
+    phaseConsultation: 'Consultation',
+    phaseClosed: 'Close',
+    roleSecretariat: 'Secrétariat',
+    roleEditor: 'Rédacteur·rice',
+    roleCommenter: 'Commentateur·rice',
+    roleObserver: 'Observateur·rice'
   }
 }
 
