@@ -144,9 +144,17 @@ def submit_sign_in(watched: Watched, email: str, password: str = DEMO_PASSWORD) 
     page.locator("form.stacked button[type=submit]").click()
 
 
-def open_charter_signed_in(browsing: Browsing, email: str, *, locale: str = "en-GB") -> Watched:
-    """A new person opens the demo charter, is sent to the sign-in form, signs in, comes back."""
+def open_charter_signed_in(
+    browsing: Browsing, email: str, *, locale: str = "en-GB", events: bool = True
+) -> Watched:
+    """A new person opens the demo charter, is sent to the sign-in form, signs in, comes back.
+
+    ``events=False`` cuts the page off from the live event stream (as a proxy that buffers
+    Server-Sent Events would), so it learns of changes only from the live socket.
+    """
     watched = browsing.open(locale=locale)
+    if not events:
+        watched.page.route("**/api/charters/*/events", lambda route: route.abort())
     watched.goto(CHARTER_PAGE)
     expect(watched.page).to_have_url(f"{browsing.base_url}/sign-in?next={CHARTER_PAGE}")
     submit_sign_in(watched, email)

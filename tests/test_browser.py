@@ -27,6 +27,7 @@ from tests.browsers import (
 )
 from tests.servers import ServerProcess, eventually
 
+CHARTER_API = "/api/charters/lampedusa"
 pytestmark = [
     pytest.mark.timeout(120),
     pytest.mark.parametrize("server", ["sqlite"], indirect=True),
@@ -150,8 +151,9 @@ def freeze(server: ServerProcess, clause_id: str, frozen: bool) -> None:
 def test_an_edit_refused_by_the_server_is_shown_and_the_text_reloaded(
     server: ServerProcess, browsing: Browsing
 ) -> None:
-    """The secretariat freezes a clause under an open editor: the editor learns it on typing."""
-    elena = open_charter_signed_in(browsing, "editor@example.org")
+    """The secretariat freezes a clause under an editor whose page gets no events: the editor
+    learns it on typing, from the server's refusal."""
+    elena = open_charter_signed_in(browsing, "editor@example.org", events=False)
     page = elena.page
     body = clause(page, "participation")
     expect(page.locator("#status")).to_have_text(SYNCED)
@@ -183,6 +185,35 @@ def test_an_edit_refused_by_the_server_is_shown_and_the_text_reloaded(
         assert api_text(server, "participation") == before
     finally:
         freeze(server, "participation", False)
+    # The one expected error: the event stream this test cut off.
+    assert [p for p in browsing.problems() if "/events" not in p] == []
+
+
+def test_phase_and_frozen_changes_reach_an_open_page_live(
+    server: ServerProcess, browsing: Browsing
+) -> None:
+    """Through the event stream: no refused edit and no reload needed."""
+    elena = open_charter_signed_in(browsing, "editor@example.org")
+    page = elena.page
+    expect(page.locator("#status")).to_have_text(SYNCED)
+    expect(clause(page, "participation")).to_be_editable()
+    freeze(server, "participation", True)
+    try:
+        frozen = page.locator('li.clause[data-clause-id="participation"] .frozen-badge')
+        expect(frozen).to_be_visible()
+        expect(clause(page, "participation")).not_to_be_editable()
+        expect(clause(page, "preamble")).to_be_editable()
+    finally:
+        freeze(server, "participation", False)
+    expect(clause(page, "participation")).to_be_editable()
+    with server.signed_in("secretariat@example.org") as http:
+        assert http.patch(CHARTER_API, json={"phase": "consultation"}).status_code == 200
+        try:
+            expect(page.locator(".charter-meta .phase")).to_have_text("Consultation")
+            expect(clause(page, "preamble")).not_to_be_editable()
+        finally:
+            assert http.patch(CHARTER_API, json={"phase": "drafting"}).status_code == 200
+    expect(clause(page, "preamble")).to_be_editable()
     assert browsing.problems() == []
 
 
