@@ -14,7 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pycrdt import ArrayEvent, Doc, MapEvent, TextEvent, TransactionEvent, merge_updates
+from pycrdt import (
+    ArrayEvent,
+    Doc,
+    MapEvent,
+    TextEvent,
+    TransactionEvent,
+    get_update,
+    merge_updates,
+)
 
 from charter_drafts.document import (
     EMPTY_UPDATE,
@@ -75,6 +83,30 @@ class Staging:
             self.rebuild()
             raise OutOfScope(f"update refused: {reason}")
         return self._merged()
+
+    def changes_nothing(self, update: bytes, durable: Doc) -> bool:
+        """Whether an update holds nothing ``durable`` lacks (a read-only client's resync).
+
+        The stock client answers sync step 1 with a step 2 that always carries its whole delete
+        set, so a reconnecting read-only client sends bytes that change nothing.
+        """
+        try:
+            # What the update holds beyond the durable state vector; a v1 update starts with
+            # its number of struct groups, so 0 means no new content (whatever it depends on).
+            beyond = get_update(update, durable.get_state())
+        except ValueError:
+            return False
+        if not beyond or beyond[0] != 0:
+            return False  # new content: an edit
+        # Only deletions can be new now; no new structs, so nothing can be left pending.
+        try:
+            integrated = self.try_update(update, lambda _key: "read-only")
+        except (Invalid, OutOfScope):
+            return False
+        if integrated is not None:
+            self.rebuild()  # it changed something no observer sees; keep staging = accepted
+            return False
+        return True
 
     def apply_trusted(self, change: Callable[[Doc], Any]) -> bytes | None:
         """Run a server-side change (structure included) and return what it integrated."""

@@ -153,7 +153,9 @@ class Room:
         if not can(member, Action.edit_text, CharterTarget(self.phase)):
             # Read-only (y-protocols): drop it. The stock client answers the server's step 1
             # with a step 2 that is usually empty: that one is not worth a word.
-            if message.payload != EMPTY_UPDATE:
+            if message.payload != EMPTY_UPDATE and not self.staging.changes_nothing(
+                message.payload, self.doc
+            ):
                 reason = refusal_reason(member, Action.edit_text, CharterTarget(self.phase))
                 self._refuse(connection, message, f"update refused: {reason}", resync=False)
             return False

@@ -15,8 +15,17 @@ from typing import Any
 import httpx
 import pytest
 import websockets
+from pycrdt import Doc
 
 from server.client import LiveClient
+from server.protocol import (
+    AuthMessage,
+    AwarenessMessage,
+    MessageType,
+    SyncMessage,
+    read_message,
+    sync_step2,
+)
 from tests.people import (
     ANONYMOUS,
     COMMENTER,
@@ -378,3 +387,32 @@ def _scratch_token(server: ServerProcess, email: str) -> str:
         issued = http.post("/api/tokens", json={"name": "scratch"})
         assert issued.status_code == 201, issued.text
         return str(issued.json()["secret"])
+
+
+async def test_a_read_only_member_reconnecting_with_the_whole_document_is_not_refused(
+    people: ServerProcess,
+) -> None:
+    """The stock client answers sync step 1 with its whole delete set: that is no edit."""
+    server = people
+    async with LiveClient.connect(server.ws_url(as_=EDITOR)) as editor:
+        await asyncio.wait_for(editor.synced.wait(), 10)
+        body = editor.text("balanced-narratives", "body")
+        body.insert(0, "temporary ")
+        del body[0:10]  # the document now has deletions
+        await eventually_async(lambda: editor.updates_received > 0)
+        await asyncio.sleep(0.3)
+        whole = editor.doc.get_update()
+    stored = stored_document(server)
+    async with websockets.connect(server.ws_url(as_=COMMENTER)) as socket:
+        first = read_message(await asyncio.wait_for(socket.recv(), 10))
+        assert isinstance(first, SyncMessage)
+        copy = Doc()
+        copy.apply_update(whole)
+        await socket.send(sync_step2(copy.get_update(first.payload)))
+        await socket.send(bytes([MessageType.QUERY_AWARENESS]))
+        # Frames are handled in order: the answer to the query comes after any refusal.
+        replies = []
+        while not replies or not isinstance(replies[-1], AwarenessMessage):
+            replies.append(read_message(await asyncio.wait_for(socket.recv(), 10)))
+    assert not [r for r in replies if isinstance(r, AuthMessage)]
+    assert stored_document(server) == stored
