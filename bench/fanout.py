@@ -27,417 +27,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import gc
 import math
 import os
 import platform
-import re
-import resource
 import secrets
 import signal
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import httpx
-import psutil
-from pycrdt import Doc, Map, Text, TransactionEvent
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
-
-from charter_drafts.document import clauses_of, load_document, read_clauses
-from server.protocol import (
-    AuthMessage,
-    ProtocolError,
-    read_message,
-    sync_step1,
-    sync_step2,
-    update_message,
+from loadgen import (
+    ROOT,
+    Result,
+    percentile,
+    raise_open_file_limit,
+    run_round,
+    server_notes,
+    source_commit,
+    with_token,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 DEMO_SLUG = "lampedusa"
 DEMO_WRITER, DEMO_READER = "editor@example.org", "observer@example.org"
 DEMO_PASSWORD = "demo-password"  # the demo members' published password (--demo only)
-EMPTY_STATE_VECTOR = b"\x00"
-EMPTY_UPDATE = b"\x00\x00"
-SYNC_STEP1 = b"\x00\x00"  # message type sync (0), sub-type step 1 (0)
-SYNC_STEP2 = b"\x00\x01"
-SYNC_UPDATE = b"\x00\x02"
-CONNECT_OPTIONS = {
-    "max_size": None,
-    "compression": None,  # the server does not negotiate permessage-deflate
-    "ping_interval": None,  # browsers never send pings; keep the wire like theirs
-    "open_timeout": 30,
-    "close_timeout": 5,
-}
-
-
-def _now() -> float:
-    return time.perf_counter()
-
-
-class Reader:
-    """A passive client: syncs, then stamps and keeps every update frame it receives."""
-
-    __slots__ = ("closing", "dropped", "ended", "frames", "socket", "step2", "synced", "task")
-
-    def __init__(self) -> None:
-        self.socket: ClientConnection | None = None
-        self.task: asyncio.Task[None] | None = None
-        self.synced = asyncio.Event()
-        self.ended = asyncio.Event()
-        self.step2: bytes | None = None
-        self.frames: list[tuple[float, bytes]] = []
-        self.closing = False
-        self.dropped: str | None = None  # why the connection ended before the bench closed it
-
-    async def open(self, url: str) -> None:
-        self.socket = await connect(url, **CONNECT_OPTIONS)
-        self.task = asyncio.create_task(self._read(self.socket))
-        await self.socket.send(sync_step1(EMPTY_STATE_VECTOR))
-
-    async def wait_synced(self, seconds: float) -> None:
-        """Wait for sync step 2; raise if the connection ends or the time is up first."""
-        waits = [asyncio.ensure_future(e.wait()) for e in (self.synced, self.ended)]
-        try:
-            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for wait in waits:
-                wait.cancel()
-        if not self.synced.is_set():
-            raise RuntimeError(self.dropped or f"not synced within {seconds:g} s")
-
-    async def _read(self, socket: ClientConnection) -> None:
-        frames = self.frames
-        try:
-            async for frame in socket:
-                received = _now()
-                head = frame[:2]
-                if head == SYNC_UPDATE:
-                    frames.append((received, frame))  # type: ignore[arg-type]
-                elif head == SYNC_STEP2:
-                    self.step2 = frame  # type: ignore[assignment]
-                    self.synced.set()
-                elif head == SYNC_STEP1:
-                    # What the stock client does: answer with what the server lacks (nothing).
-                    await socket.send(sync_step2(EMPTY_UPDATE))
-        except ConnectionClosed:
-            pass
-        self._ended(socket)
-
-    def _ended(self, socket: ClientConnection) -> None:
-        if not self.closing:
-            self.dropped = f"closed by the server: {socket.close_code} {socket.close_reason}"
-        self.ended.set()
-
-    async def close(self) -> None:
-        self.closing = True
-        if self.socket is not None:
-            with contextlib.suppress(Exception):
-                await self.socket.close()
-        if self.task is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.task, 10)
-
-    def document(self) -> Doc:
-        """This reader's view: its sync step 2 plus every update it received (after the run)."""
-        doc = load_document([])
-        for frame in [self.step2, *(f for _, f in self.frames)]:
-            if frame is not None:
-                doc.apply_update(read_message(frame).payload)  # type: ignore[union-attr]
-        return doc
-
-
-class Writer(Reader):
-    """A client with a real document; appends marked text to one clause body at a steady rate."""
-
-    __slots__ = ("_captured", "_subscription", "denials", "doc", "send_times")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.doc = load_document([])
-        self._captured: list[bytes] = []
-        self._subscription = self.doc.observe(self._on_transaction)
-        self.send_times: list[float] = []
-        self.denials: list[str] = []
-
-    def _on_transaction(self, event: TransactionEvent) -> None:
-        self._captured.append(event.update)
-
-    async def _read(self, socket: ClientConnection) -> None:
-        try:
-            async for frame in socket:
-                received = _now()
-                try:
-                    message = read_message(frame)  # type: ignore[arg-type]
-                except ProtocolError:
-                    continue  # nothing the writer needs (the readers skip such frames too)
-                head = frame[:2]
-                if head == SYNC_UPDATE:
-                    self.frames.append((received, frame))  # type: ignore[arg-type]
-                    self.doc.apply_update(message.payload)  # type: ignore[union-attr]
-                elif head == SYNC_STEP2:
-                    self.doc.apply_update(message.payload)  # type: ignore[union-attr]
-                    self.synced.set()
-                elif head == SYNC_STEP1:
-                    diff = self.doc.get_update(message.payload)  # type: ignore[union-attr]
-                    await socket.send(sync_step2(diff))
-                elif isinstance(message, AuthMessage) and message.denied:
-                    self.denials.append(message.reason)
-        except ConnectionClosed:
-            pass
-        self._ended(socket)
-
-    def body(self, clause: str) -> Text:
-        value = clauses_of(self.doc).get(clause)
-        if not isinstance(value, Map) or not isinstance(value.get("body"), Text):
-            raise SystemExit(f"clause {clause!r} has no body text in this charter")
-        return value["body"]
-
-    async def write(self, clause: str, marker: str, count: int, rate: float) -> None:
-        """Send ``count`` updates, one every 1/rate s (no burst to catch up if late)."""
-        assert self.socket is not None
-        text = self.body(clause)
-        started = _now()
-        for seq in range(count):
-            delay = started + seq / rate - _now()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            self._captured.clear()
-            text.insert(len(text), marker.format(seq=seq))
-            message = update_message(self._captured[-1])
-            self.send_times.append(_now())
-            try:
-                await self.socket.send(message)
-            except ConnectionClosed:
-                self.send_times.pop()
-                print(f"  the writer's connection ended after {seq} updates: {self.dropped}")
-                return
-
-
-class Sampler:
-    """Samples the server's RSS (and its CPU time) while a round runs."""
-
-    def __init__(self, pid: int | None) -> None:
-        self.process = psutil.Process(pid) if pid else None
-        self.max_rss = 0
-        self._task: asyncio.Task[None] | None = None
-
-    def rss(self) -> int:
-        if self.process is None:
-            return 0
-        with contextlib.suppress(psutil.Error):
-            rss = self.process.memory_info().rss
-            self.max_rss = max(self.max_rss, rss)
-            return rss
-        return 0
-
-    def cpu_seconds(self) -> float:
-        if self.process is None:
-            return math.nan
-        try:
-            times = self.process.cpu_times()
-        except psutil.Error:  # the server is gone; the round reports what it can
-            return math.nan
-        return times.user + times.system
-
-    async def _run(self) -> None:
-        while True:
-            self.rss()
-            await asyncio.sleep(0.25)
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self.rss()
-
-
-@dataclass
-class Result:
-    clients: int
-    sync_failures: int = 0
-    sync_seconds: float = 0.0
-    sent: int = 0
-    send_seconds: float = 0.0
-    delivered: int = 0
-    duplicates: int = 0
-    latencies_ms: list[float] = field(default_factory=list)
-    echo_ms: list[float] = field(default_factory=list)
-    broadcasts: int = 0  # update frames received, summed over readers
-    dropped: int = 0
-    diverged: int | None = None
-    rss_synced: int = 0
-    rss_max: int = 0
-    server_cpu: float = math.nan  # % of one core over the measured window
-    loadgen_cpu: float = math.nan
-    others_cpu: float = math.nan  # every other process on the machine, % of one core
-    frames_sent: int = 0  # update frames the server sent (to readers and the writer)
-    p50_by_second: list[float] = field(default_factory=list)
-    max_by_second: list[float] = field(default_factory=list)
-    window_seconds: float = 0.0
-    server_notes: list[str] = field(default_factory=list)
-    started_at: float = 0.0  # wall-clock time (time.time) of the first send
-    refusals: list[str] = field(default_factory=list)  # the writer's updates the server refused
-
-    @property
-    def expected(self) -> int:
-        return self.sent * self.clients
-
-
-def busy_seconds() -> float:
-    """CPU seconds the whole machine spent busy (all cores, all processes) since boot."""
-    t = psutil.cpu_times()
-    return t.user + t.nice + t.system + getattr(t, "irq", 0) + getattr(t, "softirq", 0)
-
-
-def percentile(ordered: list[float], p: float) -> float:
-    """Nearest-rank percentile of an ascending list."""
-    if not ordered:
-        return math.nan
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-def with_token(url: str, token: str | None) -> str:
-    if not token:
-        return url
-    return f"{url}{'&' if '?' in url else '?'}token={urllib.parse.quote(token, safe='')}"
-
-
-def batches(items: list[Reader], size: int) -> Iterator[list[Reader]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-async def open_all(readers: list[Reader], url: str, batch: int, sync_timeout: float) -> int:
-    """Connect and sync readers ``batch`` at a time; return how many failed."""
-    failures = 0
-
-    async def open_one(reader: Reader) -> bool:
-        try:
-            await reader.open(url)
-            await reader.wait_synced(sync_timeout)
-        except Exception as error:  # refused, reset, closed, timed out: all count
-            reader.dropped = f"sync failed: {error}"
-            await reader.close()
-            return False
-        return True
-
-    for group in batches(readers, batch):
-        results = await asyncio.gather(*(open_one(r) for r in group))
-        failures += results.count(False)
-    reasons = sorted({r.dropped for r in readers if r.dropped})
-    for reason in reasons[:3]:
-        print(f"  reader {reason}")
-    return failures
-
-
-async def run_round(args: argparse.Namespace, url: str, clients: int, pid: int | None) -> Result:
-    result = Result(clients)
-    run = f"{args.run_id}.{clients}"
-    marker = " [fanout " + run + " #{seq}]"
-    pattern = re.compile(rb" \[fanout " + re.escape(run.encode()) + rb" #(\d+)\]")
-    readers = [Reader() for _ in range(clients)]
-    writer = Writer()
-    sampler = Sampler(pid)
-    gc.collect()
-
-    started = _now()
-    try:
-        await writer.open(with_token(url, args.token))
-        await writer.wait_synced(args.sync_timeout)
-    except Exception as error:
-        await writer.close()
-        hint = ""
-        if writer.socket is not None and writer.socket.close_code in (4401, 4403):
-            hint = "\n(pass --token: an API token of an editor of this charter)"
-        raise SystemExit(f"the writer could not connect and sync: {error}{hint}") from error
-    reader_url = with_token(url, args.reader_token or args.token)
-    result.sync_failures = await open_all(readers, reader_url, args.batch, args.sync_timeout)
-    result.sync_seconds = _now() - started
-    await asyncio.sleep(0.5)  # let the last joins settle before measuring
-    result.rss_synced = sampler.rss()
-    live = [r for r in readers if r.synced.is_set()]
-    print(
-        f"N={clients}: {len(live)}/{clients} readers synced in {result.sync_seconds:.1f} s, "
-        f"server RSS {result.rss_synced / 2**20:.0f} MiB; writing {args.rate:g}/s "
-        f"for {args.seconds:g} s ...",
-        flush=True,
-    )
-
-    count = round(args.rate * args.seconds)
-    sampler.start()
-    busy0, cpu0, server0, wall0 = busy_seconds(), time.process_time(), sampler.cpu_seconds(), _now()
-    result.started_at = time.time()
-    await writer.write(args.clause, marker, count, args.rate)
-    result.send_seconds = _now() - wall0
-    result.sent = len(writer.send_times)
-    last = marker.format(seq=result.sent - 1).encode()
-    drain_deadline = _now() + args.drain
-    waiting = [*live, writer] if result.sent else []
-    while waiting and _now() < drain_deadline:
-        # The updates arrive in order, so a client has them all once it has the last one.
-        waiting = [
-            r
-            for r in waiting
-            if r.dropped is None and not any(last in frame for _, frame in r.frames[-3:])
-        ]
-        if waiting:
-            await asyncio.sleep(0.02)
-    window = result.window_seconds = _now() - wall0
-    loadgen, server = time.process_time() - cpu0, sampler.cpu_seconds() - server0
-    result.loadgen_cpu = 100 * loadgen / window
-    result.server_cpu = 100 * server / window
-    others = busy_seconds() - busy0 - loadgen - (server if pid else 0)
-    result.others_cpu = max(0.0, 100 * others / window)  # clock ticks: ±2 % of rounding
-    await sampler.stop()
-    result.rss_max = sampler.max_rss
-
-    result.dropped = sum(1 for r in live if r.dropped is not None)
-    result.refusals = writer.denials
-    await asyncio.gather(*(r.close() for r in [*readers, writer]))
-
-    # Analysis, after the clock stopped.
-    send_times = writer.send_times
-    by_second: list[list[float]] = [[] for _ in range(math.ceil(count / args.rate))]
-    for reader in live:
-        seen: set[int] = set()
-        result.broadcasts += len(reader.frames)
-        for received, frame in reader.frames:
-            for match in pattern.findall(frame):
-                seq = int(match)
-                if seq in seen:
-                    result.duplicates += 1
-                    continue
-                seen.add(seq)
-                latency = (received - send_times[seq]) * 1e3
-                result.latencies_ms.append(latency)
-                by_second[int(seq / args.rate)].append(latency)
-        result.delivered += len(seen)
-    for received, frame in writer.frames:
-        for match in pattern.findall(frame):
-            result.echo_ms.append((received - send_times[int(match)]) * 1e3)
-    result.frames_sent = result.broadcasts + len(writer.frames)
-    result.latencies_ms.sort()
-    result.p50_by_second = [percentile(sorted(values), 50) for values in by_second]
-    result.max_by_second = [max(values, default=math.nan) for values in by_second]
-    result.echo_ms.sort()
-    if args.verify:
-        expected_text = read_clauses(writer.doc)
-        result.diverged = sum(1 for r in live if read_clauses(r.document()) != expected_text)
-    return result
 
 
 def report(result: Result) -> None:
@@ -499,38 +113,17 @@ def table(results: list[Result]) -> str:
     return "\n".join(rows)
 
 
-def raise_open_file_limit(needed: int) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < needed:
-        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-        if target < needed:
-            print(f"warning: open-file limit {target} (hard limit) < {needed} needed")
-
-
-def server_notes(log: Path | None, seen: int, started_at: float) -> tuple[list[str], int]:
-    """The server's warnings, errors and log compactions after its first ``seen`` log lines;
-    a compaction is given its time relative to the round's first send."""
-    if log is None or not log.exists():
-        return [], seen
-    lines = log.read_text(errors="replace").splitlines()
-    notes = []
-    for line in lines[seen:]:
-        if " WARNING " in line or " ERROR " in line:
-            notes.append(line)
-        elif "compacted" in line:
-            with contextlib.suppress(ValueError):
-                logged = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
-                line = f"at {logged - started_at:+.1f} s: {line[24:]}"
-            notes.append(line)
-    return notes[:10] + ([f"... {len(notes) - 10} more"] if len(notes) > 10 else []), len(lines)
-
-
 async def bench(args: argparse.Namespace, url: str, pid: int | None, log: Path | None) -> None:
     results = []
     log_seen = 0
     for clients in args.clients:
-        result = await run_round(args, url, clients, pid)
+        result = await run_round(
+            args,
+            with_token(url, args.token),
+            [with_token(url, args.reader_token or args.token)],
+            clients,
+            [pid] if pid else [],
+        )
         result.server_notes, log_seen = server_notes(log, log_seen, result.started_at)
         report(result)
         results.append(result)
@@ -544,21 +137,6 @@ async def bench(args: argparse.Namespace, url: str, pid: int | None, log: Path |
     )
     print()
     print(table(results))
-
-
-def source_commit() -> str | None:
-    """The commit of the server code this script starts (``-dirty`` with local changes)."""
-    try:
-        done = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() or None if done.returncode == 0 else None
 
 
 def provision_demo_tokens(args: argparse.Namespace, base_url: str, slug: str) -> None:
