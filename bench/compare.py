@@ -425,6 +425,7 @@ class Row:
     text: dict[str, str] = field(default_factory=dict)  # shown instead of the value
     target: str = ""  # the target for ours, if any
     check: Callable[[dict[str, float]], bool] | None = None
+    failed: dict[str, str] = field(default_factory=dict)  # target -> why it fails regardless
 
 
 @dataclass
@@ -655,6 +656,8 @@ async def scenario_fanout(target: Target, args: argparse.Namespace, report: Repo
         report.put(f"{key}p50", target.name, percentile(lat, 50))
         report.put(f"{key}p99", target.name, percentile(lat, 99))
         report.put(f"{key}loss", target.name, 100 * loss)
+        if loss > 0:  # a latency over the updates that did arrive proves nothing
+            report.rows[f"{key}p99"].failed[target.name] = "updates lost"
         if result.diverged or result.sync_failures or result.duplicates:
             report.notes.append(
                 f"fan-out N={clients} on {LABELS[target.name]}: {result.sync_failures} sync "
@@ -773,6 +776,8 @@ async def throughput_round(
     report.put(f"{key}rate", target.name, rate)
     report.put(f"{key}p99", target.name, percentile(latencies, 99))
     report.put(f"{key}loss", target.name, 100 * (1 - delivered / expected) if expected else 0)
+    if delivered < expected:
+        report.rows[f"{key}rate"].failed[target.name] = "updates lost"
     if diverged:
         report.notes.append(f"throughput R={count} on {LABELS[target.name]}: {diverged} diverged")
 
@@ -1110,7 +1115,9 @@ def print_tables(report: Report, names: list[str]) -> None:
         verdicts = []
         for n in others if row.check is not None else []:
             mine, theirs = row.values.get(n, math.nan), row.values.get("node", math.nan)
-            if math.isnan(mine) or ("Node" in row.target and math.isnan(theirs)):
+            if n in row.failed:
+                verdict = f"**no** ({row.failed[n]})"
+            elif math.isnan(mine) or ("Node" in row.target and math.isnan(theirs)):
                 verdict = "n/a"
             else:
                 verdict = "yes" if row.check({"ours": mine, "node": theirs}) else "**no**"

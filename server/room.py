@@ -270,9 +270,11 @@ class Room:
         for update in updates:
             self.doc.apply_update(update)
             self._in_flight.popleft()
-        self._broadcast(
-            update_message(updates[0] if len(updates) == 1 else merge_updates(*updates))
-        )
+        merged = updates[0] if len(updates) == 1 else merge_updates(*updates)
+        self._broadcast(update_message(merged))
+        self._metrics.updates_out.inc(len(self.connections))
+        # Stored already: the other processes may show it at once.
+        self._fanout.publish(self.charter_id, Kind.update, merged)
         self._logged += len(updates)
         if self._logged >= self._settings.compact_after:
             self._logged = 0
