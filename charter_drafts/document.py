@@ -18,6 +18,7 @@ ORDER = "order"
 ROOTS = frozenset({CLAUSES, ORDER})
 TEXT_FIELDS = frozenset({"title", "body"})
 EMPTY_UPDATE = b"\x00\x00"
+EMPTY_STATE_VECTOR = b"\x00"  # a client that has nothing yet
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,8 @@ class DocumentSnapshot(SQLModel, table=True):
 
     charter_id: int = Field(foreign_key="charter.id", primary_key=True)
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    # The state vector of ``data``: a client can be told what the server has without decoding it.
+    state_vector: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     last_update_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from server import errors, forms, pages
+from server.frames import KeepServerSend
 from server.routes import charters, clauses, members, ops, organisations, session, tokens
 from server.security import SecurityMiddleware
 from server.services import Services
@@ -61,6 +62,8 @@ def create_app(settings: Settings) -> Starlette:
             Route("/favicon.ico", no_favicon, methods=["GET", "HEAD"]),
         ],
         middleware=[
+            # First: it must see the server's own send, before any middleware wraps it.
+            Middleware(KeepServerSend),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.resolved_secret_key(),

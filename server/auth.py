@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection
 
 from charter_drafts.errors import Forbidden
 from charter_drafts.memberships import member_of
-from charter_drafts.models import ApiToken, Charter, User
+from charter_drafts.models import ApiToken, User
 from charter_drafts.permissions import Member
 from charter_drafts.tokens import token_owner
 
@@ -51,13 +51,12 @@ async def principal(connection: HTTPConnection, session: AsyncSession) -> Princi
 
 
 async def member_for(
-    session: AsyncSession, caller: Principal | None, charter: Charter
+    session: AsyncSession, caller: Principal | None, charter_id: int
 ) -> Member | None:
-    """The caller as a member of ``charter``; None if anonymous. A token of another charter is
+    """The caller as a member of the charter; None if anonymous. A token of another charter is
     refused outright rather than treated as a non-member."""
     if caller is None:
         return None
-    assert charter.id is not None
-    if caller.token is not None and caller.token.charter_id not in (None, charter.id):
+    if caller.token is not None and caller.token.charter_id not in (None, charter_id):
         raise Forbidden("this API token is for another charter")
-    return await member_of(session, caller.user, charter.id)
+    return await member_of(session, caller.user, charter_id)

@@ -1,7 +1,10 @@
-"""One client's websocket: a bounded send queue drained by its own task.
+"""One client's websocket: frames written at once when the socket takes them, else queued.
 
-A client too slow to keep up is disconnected (it resyncs when it reconnects) rather than skipped
-or allowed to grow the server's memory.
+A message goes straight to the socket (``server.frames``) while nothing is queued for this client
+and its transport is not backed up. Otherwise it waits in a bounded queue that a task drains through
+ASGI ``send``, which waits for the socket to drain; the task exists only while there is a backlog
+(or a close to send), so an idle client costs no task. A client too slow to keep up is disconnected
+(it resyncs when it reconnects) rather than skipped or allowed to grow the server's memory.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from collections import deque
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from charter_drafts.permissions import Member
+from server.frames import RawTransport, encode_frame
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,7 @@ class Connection:
         max_queue: int,
         max_queue_bytes: int,
         window: int,
+        transport: RawTransport | None = None,
     ) -> None:
         self.websocket = websocket
         self.member = member  # replaced when the member's role changes
@@ -40,27 +45,36 @@ class Connection:
         self.max_queue_bytes = max_queue_bytes
         self.awareness_ids: set[int] = set()
         self.window = asyncio.Semaphore(window)
+        self._transport = transport
         self._queue: deque[bytes] = deque()
         self._queued_bytes = 0
-        self._wakeup = asyncio.Event()
+        self._sender: asyncio.Task[None] | None = None
         self._close: tuple[int, str] | None = None
         self.closed = asyncio.Event()
         client = websocket.client
         self.peer = f"{client.host}:{client.port}" if client else "?"
 
-    def send(self, message: bytes) -> None:
-        """Queue a message; a full queue disconnects the client instead of dropping it."""
+    def send(self, message: bytes, frame: bytes | None = None) -> bool:
+        """Send a message (``frame``: it already encoded as a frame, for broadcasts).
+
+        True if it went straight to the socket. A full queue disconnects the client instead of
+        dropping the message.
+        """
         if self._close is not None:
-            return
+            return False
+        direct = self._transport
+        if self._sender is None and direct and direct.write(frame or encode_frame(message)):
+            return True
         # The budget bounds the backlog already waiting, so one large message (a big document's
         # sync step 2) is always accepted by a client that is keeping up.
         if len(self._queue) >= self.max_queue or self._queued_bytes > self.max_queue_bytes:
             log.warning("%s: send queue full, disconnecting a slow client", self.peer)
             self.close(CLOSE_TOO_SLOW, "client too slow; reconnect to resync")
-            return
+            return False
         self._queue.append(message)
         self._queued_bytes += len(message)
-        self._wakeup.set()
+        self._start_sender()
+        return False
 
     def release_window(self) -> None:
         """One of this client's updates is stored: it may have one more in flight."""
@@ -72,26 +86,39 @@ class Connection:
             self._close = (code, reason.encode()[:120].decode(errors="ignore"))
             self._queue.clear()
             self._queued_bytes = 0
-            self._wakeup.set()
+            self._start_sender()
 
-    async def run_sender(self) -> None:
-        """Drain the queue until closed; then send the close frame."""
+    async def finish(self, grace: float) -> None:
+        """Wait (at most ``grace`` seconds) for the close frame to go out, then stop sending."""
+        sender = self._sender
+        if sender is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace):
+                await asyncio.shield(sender)
+        if not sender.done():
+            sender.cancel()
+
+    def _start_sender(self) -> None:
+        if self._sender is None and not self.closed.is_set():
+            self._sender = asyncio.create_task(self._run_sender())
+
+    async def _run_sender(self) -> None:
+        """Drain the backlog through ASGI ``send``; then send the close frame if one is due."""
         websocket = self.websocket
         try:
-            while True:
-                await self._wakeup.wait()
-                self._wakeup.clear()
-                while self._queue and self._close is None:
-                    message = self._queue.popleft()
-                    self._queued_bytes -= len(message)
-                    await websocket.send_bytes(message)
-                if self._close is not None:
-                    code, reason = self._close
-                    with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
-                        await websocket.close(code, reason)
-                    return
+            while self._queue and self._close is None:
+                message = self._queue.popleft()
+                self._queued_bytes -= len(message)
+                await websocket.send_bytes(message)
+            if self._close is not None:
+                code, reason = self._close
+                with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
+                    await websocket.close(code, reason)
+                self.closed.set()
         except (WebSocketDisconnect, OSError, RuntimeError) as error:
             # The peer went away mid-send; the receive loop sees the disconnect too.
             log.debug("%s: send failed: %r", self.peer, error)
-        finally:
             self.closed.set()
+        finally:
+            self._sender = None

@@ -29,6 +29,12 @@ class Metrics:
             "Update messages queued to connections",
             registry=r,
         )
+        self.broadcast_frames = Counter(
+            "charter_drafts_broadcast_frames_total",
+            "Broadcast frames by path: written straight to the socket, or queued behind a backlog",
+            ["path"],
+            registry=r,
+        )
         self.refused = Counter(
             "charter_drafts_messages_refused_total",
             "Client messages refused or closed over, by reason",

@@ -5,6 +5,12 @@ committed, so whatever a client receives from it (sync step 2, broadcasts) survi
 ``staging`` is the accepted state (durable plus what is on its way to the store); client updates
 are vetted there. The path of an update: staging (vet, integrate) -> writer (commit) ->
 ``committed`` (apply to ``doc``, broadcast to every connection, the sender too).
+
+Both are built when first needed. A room loaded from a compacted snapshot (with its state vector)
+answers new clients (sync step 1 with an empty state vector) with the snapshot's bytes as stored,
+so joining a long history does not wait for it to be decoded; ``doc`` is decoded at the first
+update, resync or reconnecting client, and ``staging`` at the first edit. A room of readers never
+builds ``staging`` at all.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from typing import Any
 
 from pycrdt import Doc, YSyncMessageType, merge_updates
 
-from charter_drafts.document import EMPTY_UPDATE, load_document
+from charter_drafts.document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, load_document
 from charter_drafts.errors import Invalid, OutOfScope
 from charter_drafts.models import Phase
 from charter_drafts.permissions import (
@@ -33,6 +39,7 @@ from charter_drafts.staging import Staging
 from charter_drafts.update_log import StoredState
 from server.connection import Connection
 from server.fanout import Fanout, Kind
+from server.frames import encode_frame
 from server.metrics import Metrics
 from server.protocol import (
     AwarenessEntry,
@@ -82,9 +89,15 @@ class Room:
         self.slug = slug
         self.phase = phase
         self.frozen = frozen
-        self.doc = load_document(stored.updates)
+        self._doc: Doc | None = None
+        self._staging: Staging | None = None
+        # The stored snapshot and its state vector, until ``doc`` is decoded from them.
+        self._snapshot: tuple[bytes, bytes] | None = None
+        if stored.state_vector is not None and len(stored.updates) == 1:
+            self._snapshot = (stored.updates[0], stored.state_vector)
+        else:
+            self._doc = load_document(stored.updates)
         self._in_flight: deque[bytes] = deque()
-        self.staging = Staging(self._accepted_state)
         self.connections: set[Connection] = set()
         self._presence: dict[int, _Presence] = {}
         self._writer = writer
@@ -93,6 +106,25 @@ class Room:
         self._refusals: dict[Connection, int] = {}
         self._fanout = fanout
         self._metrics = metrics
+
+    @property
+    def doc(self) -> Doc:
+        """The durable document (decoded from the stored snapshot on first use)."""
+        if self._doc is None:
+            assert self._snapshot is not None
+            self._doc = load_document([self._snapshot[0]])
+            self._snapshot = None
+        return self._doc
+
+    @property
+    def staging(self) -> Staging:
+        """Where client updates are vetted (built at the first edit)."""
+        if self._staging is None:
+            self._staging = Staging(self._accepted_state)
+        return self._staging
+
+    def _state_vector(self) -> bytes:
+        return self._snapshot[1] if self._snapshot is not None else self.doc.get_state()
 
     def _accepted_state(self) -> Iterator[bytes]:
         yield self.doc.get_update()
@@ -107,7 +139,7 @@ class Room:
 
     def join(self, connection: Connection) -> None:
         self.connections.add(connection)
-        connection.send(sync_step1(self.doc.get_state()))
+        connection.send(sync_step1(self._state_vector()))
         present = self._present_entries()
         if present:
             connection.send(awareness_message(present))
@@ -143,6 +175,8 @@ class Room:
         return False
 
     def _diff(self, state_vector: bytes) -> bytes:
+        if self._snapshot is not None and state_vector == EMPTY_STATE_VECTOR:
+            return self._snapshot[0]  # a new client: everything, as stored
         try:
             return self.doc.get_update(state_vector)
         except ValueError as error:
@@ -189,7 +223,7 @@ class Room:
         elif resync and message.kind == YSyncMessageType.SYNC_UPDATE:
             # Resync: the client answers with what the server lacks. A refused step 2 gets no
             # new step 1, so a client holding refused changes cannot loop.
-            connection.send(sync_step1(self.doc.get_state()))
+            connection.send(sync_step1(self._state_vector()))
 
     def _receive_awareness(self, connection: Connection, entries: list[AwarenessEntry]) -> None:
         changed: list[AwarenessEntry] = []
@@ -260,7 +294,8 @@ class Room:
     def apply_stored(self, update: bytes) -> None:
         """An update another process stored (or the store had and this process missed)."""
         self.doc.apply_update(update)
-        self.staging.apply_trusted(lambda doc: doc.apply_update(update))
+        if self._staging is not None:
+            self._staging.apply_trusted(lambda doc: doc.apply_update(update))
         self._broadcast(update_message(update))
 
     # After the store
@@ -281,8 +316,12 @@ class Room:
             self._writer.compact(self.charter_id).add_done_callback(_log_failure)
 
     def _broadcast(self, message: bytes) -> None:
-        for connection in list(self.connections):
-            connection.send(message)
+        if not self.connections:
+            return
+        frame = encode_frame(message)  # the same bytes for every client: encoded once
+        direct = sum(connection.send(message, frame) for connection in list(self.connections))
+        self._metrics.broadcast_frames.labels("direct").inc(direct)
+        self._metrics.broadcast_frames.labels("queued").inc(len(self.connections) - direct)
 
 
 def _named(entry: AwarenessEntry, display_name: str) -> AwarenessEntry:

@@ -14,6 +14,7 @@ from functools import partial
 from charter_drafts.charters import get_charter
 from charter_drafts.database import SessionFactory
 from charter_drafts.document import load_document
+from charter_drafts.errors import NotFound
 from charter_drafts.models import Phase, Role
 from charter_drafts.permissions import Member
 from charter_drafts.structure import frozen_keys
@@ -120,10 +121,11 @@ class Rooms:
         finally:
             self.release(room)
 
-    async def open(self, slug: str) -> Room:
-        """The loaded room, loading it fully from the store first if needed.
+    async def open(self, slug: str, charter_id: int | None = None) -> Room:
+        """The loaded room, loading it from the store first if needed.
 
-        Clients joining an unloaded room at once share one load. Raises ``NotFound``.
+        ``charter_id``: the charter's id if the caller has looked it up already. Clients joining
+        an unloaded room at once share one load. Raises ``NotFound``.
         """
         room = self._rooms.get(slug)
         if room is not None:
@@ -134,7 +136,7 @@ class Rooms:
             loading = asyncio.get_running_loop().create_future()
             self._loading[slug] = loading
             try:
-                room = await self._load(slug)
+                room = await self._load(slug, charter_id)
             except BaseException as error:
                 loading.set_exception(error)
                 loading.exception()  # retrieved here; joiners re-raise it themselves
@@ -146,22 +148,24 @@ class Rooms:
             return room
         return await asyncio.shield(loading)
 
-    async def _load(self, slug: str) -> Room:
+    async def _load(self, slug: str, charter_id: int | None) -> Room:
         started = time.perf_counter()
-        async with self._sessions() as session:
-            charter = await get_charter(session, slug)
-        assert charter.id is not None
+        if charter_id is None:
+            async with self._sessions() as session:
+                charter_id = (await get_charter(session, slug)).id
+        assert charter_id is not None
         # Subscribe first and hold what arrives meanwhile: nothing falls between the two.
         early: list[tuple[Kind, bytes]] = []
-        await self._fanout.subscribe(charter.id, lambda kind, data: early.append((kind, data)))
+        await self._fanout.subscribe(charter_id, lambda kind, data: early.append((kind, data)))
         try:
             async with self._sessions() as session:
-                charter = await get_charter(session, slug)
-                assert charter.id is not None
-                stored = await load_state(session, charter.id)
-                frozen = await frozen_keys(session, charter.id)
+                charter = await get_charter(session, slug)  # its phase, read after subscribing
+                if charter.id != charter_id:
+                    raise NotFound(f"no charter '{slug}'")
+                stored = await load_state(session, charter_id)
+                frozen = await frozen_keys(session, charter_id)
         except BaseException:
-            await self._fanout.unsubscribe(charter.id)
+            await self._fanout.unsubscribe(charter_id)
             raise
         room = Room(
             charter.id,

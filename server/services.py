@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from charter_drafts.database import SessionFactory, create_engine, create_session_factory
+from charter_drafts.update_log import log_appender
 from server.fanout import Fanout, LocalFanout, RedisFanout
 from server.metrics import Metrics
 from server.rooms import Rooms
@@ -36,10 +37,13 @@ class Services:
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
-        engine = create_engine(settings.resolved_database_url)
+        engine = create_engine(
+            settings.resolved_database_url, pool_size=settings.database_pool_size
+        )
         sessions = create_session_factory(engine)
         metrics = Metrics()
-        writer = UpdateWriter(sessions, metrics)
+        update_log = log_appender(settings.resolved_database_url, sessions)
+        writer = UpdateWriter(sessions, update_log, metrics)
         fanout: Fanout = RedisFanout(settings.redis_url) if settings.redis_url else LocalFanout()
         return cls(
             settings,

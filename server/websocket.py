@@ -8,9 +8,8 @@ origin not ours or a membership removed, 4404 unknown charter.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
+from dataclasses import dataclass
 
 from pycrdt import YSyncMessageType
 from starlette.websockets import WebSocket
@@ -20,6 +19,7 @@ from charter_drafts.errors import DomainError, Invalid
 from charter_drafts.permissions import Action, Member, require
 from server.auth import member_for, principal
 from server.connection import Connection
+from server.frames import raw_transport
 from server.protocol import ProtocolError, SyncMessage, read_message
 from server.security import origin_allowed
 from server.services import Services
@@ -35,13 +35,25 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 
 
-async def _member(services: Services, websocket: WebSocket, slug: str) -> tuple[Member | None, str]:
-    """The caller as a member of the charter, and their display name."""
+@dataclass(frozen=True, slots=True)
+class _Joiner:
+    member: Member | None
+    display_name: str
+    charter_id: int
+
+
+async def _joiner(services: Services, websocket: WebSocket, slug: str) -> _Joiner:
+    """The caller as a member of the charter, with their display name."""
     async with services.sessions() as session:
-        charter = await get_charter(session, slug)
+        room = services.rooms.peek(slug)
+        if room is not None:
+            charter_id = room.charter_id  # loaded: no need to look the charter up
+        else:
+            charter_id = (await get_charter(session, slug)).id
+            assert charter_id is not None
         caller = await principal(websocket, session)
-        member = await member_for(session, caller, charter)
-        return member, caller.user.display_name if caller else ""
+        member = await member_for(session, caller, charter_id)
+        return _Joiner(member, caller.user.display_name if caller else "", charter_id)
 
 
 def _peer(websocket: WebSocket) -> str:
@@ -58,24 +70,24 @@ async def charter_socket(websocket: WebSocket) -> None:
         await websocket.close(CLOSE_FORBIDDEN, "this origin may not open the live document")
         return
     try:
-        member, display_name = await _member(services, websocket, slug)
-        require(member, Action.read_draft)
-        room = await services.rooms.open(slug)
+        joiner = await _joiner(services, websocket, slug)
+        require(joiner.member, Action.read_draft)
+        room = await services.rooms.open(slug, joiner.charter_id)
     except DomainError as error:
         code = {401: CLOSE_UNAUTHENTICATED, 403: CLOSE_FORBIDDEN}.get(error.status, CLOSE_NOT_FOUND)
         log.info("%s: live document '%s' refused: %s", _peer(websocket), slug, error.message)
         await websocket.close(code, error.message[:120])
         return
-    assert member is not None
+    assert joiner.member is not None
     connection = Connection(
         websocket,
-        member,
-        display_name=display_name,
+        joiner.member,
+        display_name=joiner.display_name,
         max_queue=settings.send_queue_messages,
         max_queue_bytes=settings.send_queue_bytes,
         window=settings.inflight_per_connection,
+        transport=raw_transport(websocket.scope),
     )
-    sender = asyncio.create_task(connection.run_sender())
     room.join(connection)
     try:
         while not connection.closed.is_set():
@@ -113,10 +125,7 @@ async def charter_socket(websocket: WebSocket) -> None:
         room.leave(connection)
         services.rooms.release(room)
         connection.close(1000, "")
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(sender, timeout=5)
-        if not sender.done():
-            sender.cancel()
+        await connection.finish(grace=5)
 
 
 def _refuse(services: Services, connection: Connection, code: int, reason: str) -> None:

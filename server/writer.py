@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from charter_drafts.database import SessionFactory
-from charter_drafts.update_log import append_updates, compact
+from charter_drafts.update_log import LogAppender, compact
 from server.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,9 @@ class _Entry:
 
 
 class UpdateWriter:
-    def __init__(self, sessions: SessionFactory, metrics: Metrics) -> None:
+    def __init__(self, sessions: SessionFactory, update_log: LogAppender, metrics: Metrics) -> None:
         self._sessions = sessions
+        self._log = update_log
         self._metrics = metrics
         self._entries: list[_Entry] = []
         self._compactions: dict[int, asyncio.Future[int]] = {}
@@ -58,6 +59,7 @@ class UpdateWriter:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        self._log.close()
 
     def submit(
         self, owner: UpdateOwner, update: bytes, on_stored: Callable[[], None] | None = None
@@ -99,9 +101,7 @@ class UpdateWriter:
         while True:
             started = time.perf_counter()
             try:
-                async with self._sessions() as session:
-                    await append_updates(session, [(e.owner.charter_id, e.update) for e in batch])
-                    await session.commit()
+                await self._log.append([(e.owner.charter_id, e.update) for e in batch])
                 break
             except Exception:
                 # Keep the updates: the rooms stay loaded and their clients wait (back-pressure).

@@ -7,9 +7,14 @@ import re
 import signal
 
 import pytest
+import websockets
+from pycrdt import YSyncMessageType
 
+from charter_drafts.document import load_document, read_clauses
 from server.client import LiveClient
+from server.protocol import SyncMessage, read_message, sync_step1
 from tests.conftest import BACKENDS, ServerFactory
+from tests.people import OBSERVER
 from tests.servers import ServerProcess, eventually_async
 
 pytestmark = pytest.mark.timeout(240)
@@ -85,6 +90,48 @@ async def test_compaction_keeps_the_text_across_restarts(make_server: ServerFact
     async with LiveClient.connect(server.ws_url()) as fresh:
         await asyncio.wait_for(fresh.synced.wait(), 10)
         assert fresh.clause_texts() == expected
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_room_loaded_from_its_snapshot_serves_new_and_returning_clients(
+    make_server: ServerFactory, backend: str
+) -> None:
+    """New clients get the stored snapshot as it is; a returning one its diff; edits go on."""
+    server = make_server(backend, env={"ROOM_IDLE_SECONDS": "0.3"})
+    async with LiveClient.connect(server.ws_url()) as editor:
+        await asyncio.wait_for(editor.synced.wait(), 10)
+        for index in range(40):
+            editor.text("preamble", "body").insert(0, f"<a{index}>")
+        earlier = editor.doc.get_update()  # what a client that leaves now has
+        for index in range(40):
+            editor.text("preamble", "title").insert(0, f"<b{index}>")
+        expected = editor.clause_texts()
+        await eventually_async(lambda: api_texts(server) == expected)
+    await eventually_async(lambda: "room lampedusa unloaded" in server.log_text())
+
+    async with (
+        LiveClient.connect(server.ws_url()) as first,
+        LiveClient.connect(server.ws_url(as_=OBSERVER)) as second,
+    ):
+        for client in (first, second):
+            await asyncio.wait_for(client.synced.wait(), 10)
+            assert client.clause_texts() == expected
+        # A returning client asks only for what it lacks.
+        returning = load_document([earlier])
+        async with websockets.connect(server.ws_url(as_=OBSERVER)) as socket:
+            await socket.send(sync_step1(returning.get_state()))
+            while True:
+                message = read_message(await asyncio.wait_for(socket.recv(), 10))
+                if isinstance(message, SyncMessage) and message.kind == YSyncMessageType.SYNC_STEP2:
+                    break
+        assert len(message.payload) < len(first.doc.get_update())
+        returning.apply_update(message.payload)
+        assert {c.key: (c.title, c.body) for c in read_clauses(returning)} == expected
+        # The first edit after the load is vetted, stored and relayed like any other.
+        first.text("preamble", "body").insert(0, "<after>")
+        await eventually_async(lambda: "<after>" in str(second.text("preamble", "body")))
+        expected = first.clause_texts()
+        await eventually_async(lambda: api_texts(server) == expected)
 
 
 async def test_sigterm_flushes_and_the_restarted_server_has_every_edit(

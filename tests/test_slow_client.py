@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 import websockets
@@ -39,6 +40,19 @@ async def test_a_client_that_stops_reading_is_closed_with_1013(make_server: Serv
             await drain(stalled)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1013
+    # Healthy sockets were written to at once; the stalled one's backlog went through its queue.
+    frames = broadcast_frames(server)
+    assert frames["direct"] > 200
+    assert frames["queued"] > 0
+
+
+def broadcast_frames(server: ServerProcess) -> dict[str, float]:
+    found = re.findall(
+        r'^charter_drafts_broadcast_frames_total\{path="(\w+)"\} (\S+)$',
+        server.get("/metrics", as_=None).text,
+        re.MULTILINE,
+    )
+    return {path: float(value) for path, value in found}
 
 
 def participation_body(server: ServerProcess) -> str:

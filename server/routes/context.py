@@ -63,7 +63,8 @@ async def charter_call(request: Request) -> AsyncIterator[CharterCall]:
     async with services.sessions() as session:
         caller = await principal(request, session)
         charter = await get_charter(session, request.path_params["slug"])
-        member = await member_for(session, caller, charter)
+        assert charter.id is not None
+        member = await member_for(session, caller, charter.id)
         yield CharterCall(services, session, caller, charter, member)
 
 
