@@ -11,16 +11,16 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from server import errors, forms, pages
-from server.frames import KeepServerSend
+from server.live_entry import LiveEntry
 from server.routes import charters, clauses, members, ops, organisations, session, tokens
 from server.security import SecurityMiddleware
 from server.services import Services
 from server.settings import Settings
-from server.websocket import charter_socket
+from server.websocket import live_socket
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -33,8 +33,15 @@ async def no_favicon(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def create_app(settings: Settings) -> Starlette:
+def create_app(settings: Settings) -> LiveEntry:
     services = Services.create(settings)
+    cookie = {
+        "secret_key": settings.resolved_secret_key(),
+        "session_cookie": "charter_drafts_session",
+        "max_age": 14 * 24 * 3600,
+        "same_site": "lax",
+        "https_only": settings.secure_cookies,
+    }
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -55,27 +62,19 @@ def create_app(settings: Settings) -> Starlette:
             *session.routes,
             *organisations.routes,
             *ops.routes,
-            WebSocketRoute("/ws/charters/{slug}", charter_socket),
             # Only what the browser needs: not the client's sources, lock file or node_modules.
             Route("/static/app.css", stylesheet, methods=["GET", "HEAD"]),
             Mount("/static/dist", StaticFiles(directory=STATIC / "dist", check_dir=False)),
             Route("/favicon.ico", no_favicon, methods=["GET", "HEAD"]),
         ],
         middleware=[
-            # First: it must see the server's own send, before any middleware wraps it.
-            Middleware(KeepServerSend),
-            Middleware(
-                SessionMiddleware,
-                secret_key=settings.resolved_secret_key(),
-                session_cookie="charter_drafts_session",
-                max_age=14 * 24 * 3600,
-                same_site="lax",
-                https_only=settings.secure_cookies,
-            ),
+            Middleware(SessionMiddleware, **cookie),
             Middleware(SecurityMiddleware, allowed_origins=settings.allowed_origin_list),
         ],
         exception_handlers=errors.handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )
     app.state.services = services
-    return app
+    # The live document's sockets skip the HTTP middleware: only the session cookie is needed.
+    live = SessionMiddleware(live_socket, **cookie)
+    return LiveEntry(app, live)

@@ -46,11 +46,12 @@ class Connection:
         self.awareness_ids: set[int] = set()
         self.window = asyncio.Semaphore(window)
         self._transport = transport
-        self._queue: deque[bytes] = deque()
+        # Only while there is a backlog: an idle connection keeps no queue and no task.
+        self._queue: deque[bytes] | None = None
         self._queued_bytes = 0
         self._sender: asyncio.Task[None] | None = None
         self._close: tuple[int, str] | None = None
-        self.closed = asyncio.Event()
+        self.closed = False  # the close frame went out, or the peer is gone
         client = websocket.client
         self.peer = f"{client.host}:{client.port}" if client else "?"
 
@@ -65,6 +66,8 @@ class Connection:
         direct = self._transport
         if self._sender is None and direct and direct.write(frame or encode_frame(message)):
             return True
+        if self._queue is None:
+            self._queue = deque()
         # The budget bounds the backlog already waiting, so one large message (a big document's
         # sync step 2) is always accepted by a client that is keeping up.
         if len(self._queue) >= self.max_queue or self._queued_bytes > self.max_queue_bytes:
@@ -84,7 +87,7 @@ class Connection:
         """Close after nothing more is sent; what was queued is dropped."""
         if self._close is None:
             self._close = (code, reason.encode()[:120].decode(errors="ignore"))
-            self._queue.clear()
+            self._queue = None
             self._queued_bytes = 0
             self._start_sender()
 
@@ -100,7 +103,7 @@ class Connection:
             sender.cancel()
 
     def _start_sender(self) -> None:
-        if self._sender is None and not self.closed.is_set():
+        if self._sender is None and not self.closed:
             self._sender = asyncio.create_task(self._run_sender())
 
     async def _run_sender(self) -> None:
@@ -115,10 +118,12 @@ class Connection:
                 code, reason = self._close
                 with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
                     await websocket.close(code, reason)
-                self.closed.set()
+                self.closed = True
         except (WebSocketDisconnect, OSError, RuntimeError) as error:
             # The peer went away mid-send; the receive loop sees the disconnect too.
             log.debug("%s: send failed: %r", self.peer, error)
-            self.closed.set()
+            self.closed = True
         finally:
             self._sender = None
+            if not self._queue:
+                self._queue = None

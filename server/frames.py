@@ -19,11 +19,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
-SCOPE_KEY = "charter_drafts.asgi_send"
+SCOPE_KEY = "charter_drafts.asgi_send"  # set by server.live_entry
 
 
 def encode_frame(message: bytes) -> bytes:
@@ -65,15 +65,3 @@ def raw_transport(scope: Scope) -> RawTransport | None:
     if not all(hasattr(protocol, name) for name in expected):
         return None
     return RawTransport(protocol)
-
-
-class KeepServerSend:
-    """Outermost middleware: keeps the server's own ASGI ``send`` in a websocket's scope."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            scope[SCOPE_KEY] = send
-        await self.app(scope, receive, send)

@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from pycrdt import YSyncMessageType
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from charter_drafts.charters import get_charter
@@ -61,6 +62,11 @@ def _peer(websocket: WebSocket) -> str:
     return f"{client.host}:{client.port}" if client else "?"
 
 
+async def live_socket(scope: Scope, receive: Receive, send: Send) -> None:
+    """The ASGI app of ``/ws/charters/{slug}`` (``server.live_entry`` routes to it)."""
+    await charter_socket(WebSocket(scope, receive, send))
+
+
 async def charter_socket(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     settings = services.settings
@@ -90,7 +96,7 @@ async def charter_socket(websocket: WebSocket) -> None:
     )
     room.join(connection)
     try:
-        while not connection.closed.is_set():
+        while not connection.closed:
             event = await websocket.receive()
             if event["type"] == "websocket.disconnect":
                 break
