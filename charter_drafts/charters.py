@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pycrdt import Doc
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from charter_drafts import audit
 from charter_drafts.accounts import find_user
@@ -40,7 +41,11 @@ class NewClause:
 
 
 async def get_charter(session: AsyncSession, slug: str) -> Charter:
-    charter = (await session.execute(select(Charter).where(Charter.slug == slug))).scalar()
+    return await session.run_sync(get_charter_blocking, slug)
+
+
+def get_charter_blocking(session: Session, slug: str) -> Charter:
+    charter = session.execute(select(Charter).where(Charter.slug == slug)).scalar()
     if charter is None:
         raise NotFound(f"no charter '{slug}'")
     return charter

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from charter_drafts import audit
 from charter_drafts.errors import Conflict, Invalid, NotFound
@@ -32,8 +33,12 @@ def parse_role(role: str) -> Role:
 
 async def member_of(session: AsyncSession, user: User, charter_id: int) -> Member:
     """The user as a member of this charter (role None if they have none there)."""
+    return await session.run_sync(member_of_blocking, user, charter_id)
+
+
+def member_of_blocking(session: Session, user: User, charter_id: int) -> Member:
     assert user.id is not None
-    membership = await _membership(session, user.id, charter_id)
+    membership = session.execute(_membership_query(user.id, charter_id)).scalar()
     return Member(
         user_id=user.id,
         role=Role(membership.role) if membership else None,
@@ -43,10 +48,13 @@ async def member_of(session: AsyncSession, user: User, charter_id: int) -> Membe
 
 
 async def _membership(session: AsyncSession, user_id: int, charter_id: int) -> Membership | None:
-    query = select(Membership).where(
+    return (await session.execute(_membership_query(user_id, charter_id))).scalar()
+
+
+def _membership_query(user_id: int, charter_id: int) -> Select[tuple[Membership]]:
+    return select(Membership).where(
         Membership.user_id == user_id, Membership.charter_id == charter_id
     )
-    return (await session.execute(query)).scalar()
 
 
 async def add_member(

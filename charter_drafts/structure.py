@@ -14,6 +14,7 @@ from typing import Protocol
 from pycrdt import Doc
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from charter_drafts import audit
 from charter_drafts.document import add_clause, move_clause, remove_clause
@@ -60,8 +61,12 @@ async def get_clause(session: AsyncSession, charter_id: int, key: str) -> Clause
 
 
 async def frozen_keys(session: AsyncSession, charter_id: int) -> frozenset[str]:
+    return await session.run_sync(frozen_keys_blocking, charter_id)
+
+
+def frozen_keys_blocking(session: Session, charter_id: int) -> frozenset[str]:
     query = select(Clause.key).where(Clause.charter_id == charter_id, Clause.frozen)
-    return frozenset((await session.execute(query)).scalars())
+    return frozenset(session.execute(query).scalars())
 
 
 async def create_clause(

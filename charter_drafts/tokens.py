@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from charter_drafts import audit
 from charter_drafts.credentials import digest, new_secret
@@ -42,9 +43,13 @@ async def issue_token(
 
 
 async def token_owner(session: AsyncSession, secret: str) -> tuple[User, ApiToken]:
+    return await session.run_sync(token_owner_blocking, secret)
+
+
+def token_owner_blocking(session: Session, secret: str) -> tuple[User, ApiToken]:
     """The active user a live token belongs to; notes when it was last used."""
     query = select(ApiToken, User).join(User).where(ApiToken.secret_hash == digest(secret))
-    row = (await session.execute(query)).first()
+    row = session.execute(query).first()
     if row is None:
         raise Unauthenticated("unknown API token")
     token, user = row
@@ -56,7 +61,7 @@ async def token_owner(session: AsyncSession, secret: str) -> tuple[User, ApiToke
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         token.last_used_at = now
         session.add(token)
-        await session.commit()
+        session.commit()
     return user, token
 
 

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from pycrdt import Doc
 from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from charter_drafts.database import SessionFactory, sqlite_file_engine
 from charter_drafts.document import load_document, read_clauses
@@ -34,8 +35,12 @@ class StoredState:
 
 
 async def load_state(session: AsyncSession, charter_id: int) -> StoredState:
-    snapshot = await session.get(DocumentSnapshot, charter_id)
-    rows = await session.execute(
+    return await session.run_sync(load_state_blocking, charter_id)
+
+
+def load_state_blocking(session: Session, charter_id: int) -> StoredState:
+    snapshot = session.get(DocumentSnapshot, charter_id)
+    rows = session.execute(
         select(DocumentUpdate.data)
         .where(DocumentUpdate.charter_id == charter_id)
         .order_by(DocumentUpdate.id)

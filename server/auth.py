@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
 from charter_drafts.errors import Forbidden
-from charter_drafts.memberships import member_of
+from charter_drafts.memberships import member_of_blocking
 from charter_drafts.models import ApiToken, User
 from charter_drafts.permissions import Member
-from charter_drafts.tokens import token_owner
+from charter_drafts.tokens import token_owner_blocking
 
 SESSION_USER = "uid"
 SESSION_CSRF = "csrf"
@@ -34,18 +35,39 @@ def bearer_token(connection: HTTPConnection) -> str | None:
     return None
 
 
-async def principal(connection: HTTPConnection, session: AsyncSession) -> Principal | None:
-    """The caller, or None if anonymous. A bad token raises ``Unauthenticated``."""
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What the caller presented: an API token's secret, or the signed-in user's id."""
+
+    token: str | None
+    user_id: int | None
+
+
+def credentials(connection: HTTPConnection) -> Credentials:
     secret = bearer_token(connection)
     if secret is not None:
-        user, token = await token_owner(session, secret)
-        return Principal(user, token)
+        return Credentials(secret, None)
     user_id = connection.session.get(SESSION_USER) if "session" in connection.scope else None
-    if not isinstance(user_id, int):
+    return Credentials(None, user_id if isinstance(user_id, int) else None)
+
+
+async def principal(connection: HTTPConnection, session: AsyncSession) -> Principal | None:
+    """The caller, or None if anonymous. A bad token raises ``Unauthenticated``."""
+    presented = credentials(connection)
+    caller = await session.run_sync(principal_blocking, presented)
+    if caller is None and presented.user_id is not None:
+        connection.session.clear()  # the account is gone or deactivated: signed out
+    return caller
+
+
+def principal_blocking(session: Session, presented: Credentials) -> Principal | None:
+    if presented.token is not None:
+        user, token = token_owner_blocking(session, presented.token)
+        return Principal(user, token)
+    if presented.user_id is None:
         return None
-    user = await session.get(User, user_id)
+    user = session.get(User, presented.user_id)
     if user is None or not user.active:
-        connection.session.clear()
         return None
     return Principal(user, None)
 
@@ -53,10 +75,16 @@ async def principal(connection: HTTPConnection, session: AsyncSession) -> Princi
 async def member_for(
     session: AsyncSession, caller: Principal | None, charter_id: int
 ) -> Member | None:
+    return await session.run_sync(member_for_blocking, caller, charter_id)
+
+
+def member_for_blocking(
+    session: Session, caller: Principal | None, charter_id: int
+) -> Member | None:
     """The caller as a member of the charter; None if anonymous. A token of another charter is
     refused outright rather than treated as a non-member."""
     if caller is None:
         return None
     if caller.token is not None and caller.token.charter_id not in (None, charter_id):
         raise Forbidden("this API token is for another charter")
-    return await member_of(session, caller.user, charter_id)
+    return member_of_blocking(session, caller.user, charter_id)

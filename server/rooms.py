@@ -11,14 +11,17 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict
 from functools import partial
 
-from charter_drafts.charters import get_charter
+from sqlalchemy.orm import Session
+
+from charter_drafts.charters import get_charter_blocking
 from charter_drafts.database import SessionFactory
 from charter_drafts.document import load_document
 from charter_drafts.errors import NotFound
-from charter_drafts.models import Phase, Role
+from charter_drafts.models import Charter, Phase, Role
 from charter_drafts.permissions import Member
-from charter_drafts.structure import frozen_keys
-from charter_drafts.update_log import load_state
+from charter_drafts.store import StoreRunner
+from charter_drafts.structure import frozen_keys_blocking
+from charter_drafts.update_log import StoredState, load_state, load_state_blocking
 from server.events import EventHub
 from server.fanout import Fanout, Kind
 from server.metrics import Metrics
@@ -33,12 +36,14 @@ class Rooms:
     def __init__(
         self,
         sessions: SessionFactory,
+        store: StoreRunner,
         writer: UpdateWriter,
         settings: Settings,
         fanout: Fanout,
         metrics: Metrics,
     ) -> None:
         self._sessions = sessions
+        self._store = store
         self._metrics = metrics
         self.events = EventHub()
         metrics.rooms.set_function(lambda: len(self._rooms))
@@ -151,19 +156,21 @@ class Rooms:
     async def _load(self, slug: str, charter_id: int | None) -> Room:
         started = time.perf_counter()
         if charter_id is None:
-            async with self._sessions() as session:
-                charter_id = (await get_charter(session, slug)).id
+            charter_id = (await self._store(lambda s: get_charter_blocking(s, slug))).id
         assert charter_id is not None
         # Subscribe first and hold what arrives meanwhile: nothing falls between the two.
         early: list[tuple[Kind, bytes]] = []
         await self._fanout.subscribe(charter_id, lambda kind, data: early.append((kind, data)))
+
+        def read(session: Session) -> tuple[Charter, StoredState, frozenset[str]]:
+            charter = get_charter_blocking(session, slug)  # its phase, read after subscribing
+            if charter.id != charter_id:
+                raise NotFound(f"no charter '{slug}'")
+            stored = load_state_blocking(session, charter_id)
+            return charter, stored, frozen_keys_blocking(session, charter_id)
+
         try:
-            async with self._sessions() as session:
-                charter = await get_charter(session, slug)  # its phase, read after subscribing
-                if charter.id != charter_id:
-                    raise NotFound(f"no charter '{slug}'")
-                stored = await load_state(session, charter_id)
-                frozen = await frozen_keys(session, charter_id)
+            charter, stored, frozen = await self._store(read)
         except BaseException:
             await self._fanout.unsubscribe(charter_id)
             raise

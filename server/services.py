@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from charter_drafts.database import SessionFactory, create_engine, create_session_factory
+from charter_drafts.store import StoreRunner, store_runner
 from charter_drafts.update_log import log_appender
 from server.fanout import Fanout, LocalFanout, RedisFanout
 from server.metrics import Metrics
@@ -27,6 +28,7 @@ class Services:
     settings: Settings
     engine: AsyncEngine
     sessions: SessionFactory
+    store: StoreRunner  # blocking store work in one go (joins, room loads)
     writer: UpdateWriter
     rooms: Rooms
     account_throttle: FailureThrottle
@@ -42,6 +44,7 @@ class Services:
         )
         sessions = create_session_factory(engine)
         metrics = Metrics()
+        store = store_runner(settings.resolved_database_url, sessions)
         update_log = log_appender(settings.resolved_database_url, sessions)
         writer = UpdateWriter(sessions, update_log, metrics)
         fanout: Fanout = RedisFanout(settings.redis_url) if settings.redis_url else LocalFanout()
@@ -49,8 +52,9 @@ class Services:
             settings,
             engine,
             sessions,
+            store,
             writer,
-            Rooms(sessions, writer, settings, fanout, metrics),
+            Rooms(sessions, store, writer, settings, fanout, metrics),
             FailureThrottle(settings.sign_in_failures_per_account, SIGN_IN_WINDOW),
             FailureThrottle(settings.sign_in_failures_per_address, SIGN_IN_WINDOW),
             fanout,
@@ -77,4 +81,5 @@ class Services:
         await self.rooms.close()
         await self.writer.stop()
         await self.fanout.stop()
+        self.store.close()
         await self.engine.dispose()

@@ -12,13 +12,14 @@ import logging
 from dataclasses import dataclass
 
 from pycrdt import YSyncMessageType
+from sqlalchemy.orm import Session
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from charter_drafts.charters import get_charter
+from charter_drafts.charters import get_charter_blocking
 from charter_drafts.errors import DomainError, Invalid
 from charter_drafts.permissions import Action, Member, require
-from server.auth import member_for, principal
+from server.auth import credentials, member_for_blocking, principal_blocking
 from server.connection import Connection
 from server.frames import raw_transport
 from server.protocol import ProtocolError, SyncMessage, read_message
@@ -44,17 +45,19 @@ class _Joiner:
 
 
 async def _joiner(services: Services, websocket: WebSocket, slug: str) -> _Joiner:
-    """The caller as a member of the charter, with their display name."""
-    async with services.sessions() as session:
-        room = services.rooms.peek(slug)
-        if room is not None:
-            charter_id = room.charter_id  # loaded: no need to look the charter up
-        else:
-            charter_id = (await get_charter(session, slug)).id
-            assert charter_id is not None
-        caller = await principal(websocket, session)
-        member = await member_for(session, caller, charter_id)
+    """The caller as a member of the charter, with their display name: one trip to the store."""
+    presented = credentials(websocket)
+    room = services.rooms.peek(slug)
+    known = room.charter_id if room is not None else None  # loaded: no need to look it up
+
+    def look_up(session: Session) -> _Joiner:
+        charter_id = known if known is not None else get_charter_blocking(session, slug).id
+        assert charter_id is not None
+        caller = principal_blocking(session, presented)
+        member = member_for_blocking(session, caller, charter_id)
         return _Joiner(member, caller.user.display_name if caller else "", charter_id)
+
+    return await services.store(look_up)
 
 
 def _peer(websocket: WebSocket) -> str:
