@@ -129,14 +129,14 @@ async def update_clause(
     session: AsyncSession,
     member: Member,
     charter: Charter,
-    live: LiveDocument,
+    live: LiveDocument | None,
     key: str,
     *,
     position: int | None = None,
     kind: ClauseKind | None = None,
     frozen: bool | None = None,
 ) -> Clause:
-    """Move a clause, change its kind, or freeze/unfreeze it."""
+    """Move a clause, change its kind, or freeze/unfreeze it (``live``: needed for a move)."""
     assert charter.id is not None
     phase = Phase(charter.phase)
     clause = await get_clause(session, charter.id, key)
@@ -165,6 +165,7 @@ async def update_clause(
     )
     await session.commit()
     if position is not None:
+        assert live is not None, "a move needs the live document"
         await live.change(lambda doc: move_clause(doc, key, position))
     return clause
 

@@ -223,12 +223,26 @@ class Rooms:
             if self._unloads.get(room.slug) is asyncio.current_task():
                 del self._unloads[room.slug]
 
-    async def close(self) -> None:
-        """Store everything and compact every room (on shutdown)."""
+    async def close(self, grace: float) -> None:
+        """Store everything and compact every room (on shutdown), within ``grace`` seconds.
+
+        A store that stays unreachable longer loses what was accepted but not stored: nothing
+        anyone was shown (updates are broadcast only once stored), and the clients that sent those
+        updates still hold them and send them again when they reconnect.
+        """
         for task in list(self._unloads.values()):
             task.cancel()
-        await self._writer.flush()
-        for room in list(self._rooms.values()):
-            with contextlib.suppress(Exception):
-                await self._writer.compact(room.charter_id)
+        try:
+            async with asyncio.timeout(grace):
+                await self._writer.flush()
+                for room in list(self._rooms.values()):
+                    with contextlib.suppress(Exception):
+                        await self._writer.compact(room.charter_id)
+        except TimeoutError:
+            log.error(
+                "shutting down without storing %d accepted updates: the store did not take "
+                "them within %.0f s (their senders send them again when they reconnect)",
+                self._writer.backlog,
+                grace,
+            )
         self._rooms.clear()

@@ -78,7 +78,7 @@ class Services:
     async def stop(self) -> None:
         if self._resyncing is not None:
             self._resyncing.cancel()
-        await self.rooms.close()
+        await self.rooms.close(self.settings.shutdown_grace_seconds)
         await self.writer.stop()
         await self.fanout.stop()
         self.store.close()

@@ -50,6 +50,8 @@ class Settings:
     inflight_per_connection: int = 64
     # Fold a charter's update log into its snapshot after this many entries.
     compact_after: int = 500
+    # On shutdown (SIGTERM), seconds to wait for the store to take every accepted update.
+    shutdown_grace_seconds: float = 30.0
     # Seconds an empty room stays loaded before it is compacted and unloaded.
     room_idle_seconds: float = 5.0
     # Out-of-scope updates one connection may send before it is disconnected.

@@ -43,6 +43,7 @@ class UpdateWriter:
         self._log = update_log
         self._metrics = metrics
         self._entries: list[_Entry] = []
+        self._storing = 0
         self._compactions: dict[int, asyncio.Future[int]] = {}
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
@@ -53,9 +54,13 @@ class UpdateWriter:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="update-writer")
 
+    @property
+    def backlog(self) -> int:
+        """Accepted updates not stored yet (queued or being committed)."""
+        return len(self._entries) + self._storing
+
     async def stop(self) -> None:
-        """Store everything queued, then stop."""
-        await self.flush()
+        """Stop, after ``flush`` (or giving up on what the store would not take)."""
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -97,6 +102,7 @@ class UpdateWriter:
             self._idle.set()
 
     async def _store(self, batch: list[_Entry]) -> None:
+        self._storing = len(batch)
         delay = 0.05
         while True:
             started = time.perf_counter()
@@ -108,6 +114,7 @@ class UpdateWriter:
                 log.exception("storing %d updates failed; retrying in %.2f s", len(batch), delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+        self._storing = 0
         self.commits += 1
         elapsed = time.perf_counter() - started
         self._metrics.persist_seconds.observe(elapsed)

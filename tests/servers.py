@@ -165,30 +165,31 @@ class ServerProcess:
         return httpx.get(self.base_url + path, headers=headers, timeout=10)
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A new, empty PostgreSQL database for one server; dropped afterwards."""
+def postgres_admin(sql: str) -> None:
+    """Run one statement as the PostgreSQL administrator, on the ``postgres`` database."""
     import asyncpg
 
-    name = f"charter_drafts_test_{uuid.uuid4().hex[:12]}"
-
-    async def admin(sql: str) -> None:
+    async def admin() -> None:
         connection = await asyncpg.connect(POSTGRES_ADMIN_URL + "/postgres", timeout=5)
         try:
             await connection.execute(sql)
         finally:
             await connection.close()
 
-    def run(sql: str) -> None:
-        # In a thread of its own: callers may be inside an event loop already.
-        with ThreadPoolExecutor(1) as pool:
-            pool.submit(asyncio.run, admin(sql)).result()
+    # In a thread of its own: callers may be inside an event loop already.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, admin()).result()
 
-    run(f'CREATE DATABASE "{name}"')
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database for one server; dropped afterwards."""
+    name = f"charter_drafts_test_{uuid.uuid4().hex[:12]}"
+    postgres_admin(f'CREATE DATABASE "{name}"')
     try:
         yield f"postgresql+asyncpg://{POSTGRES_ADMIN_URL.split('://', 1)[1]}/{name}"
     finally:
-        run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def postgres_available() -> bool:

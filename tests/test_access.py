@@ -344,6 +344,30 @@ def test_every_change_is_in_the_audit_log(people: ServerProcess) -> None:
     assert all(e["actor_id"] for e in entries[:3])
 
 
+async def test_freezing_a_clause_of_a_charter_no_one_has_open_does_not_load_it(
+    people: ServerProcess,
+) -> None:
+    with client(people, SITE_ADMIN) as http:
+        made = http.post(
+            "/api/charters",
+            json={"slug": "quiet", "title": "Quiet", "secretariat_email": SECRETARIAT},
+        )
+        assert made.status_code == 201
+    with client(people, SECRETARIAT) as http:
+        added = http.post("/api/charters/quiet/clauses", json={"title": "One", "body": ""})
+        key = added.json()["id"]
+        await eventually_async(lambda: "room quiet unloaded" in people.log_text(), within=20)
+        loads = people.log_text().count("room quiet loaded")
+        assert http.patch(f"/api/charters/quiet/clauses/{key}", json={"frozen": True}).is_success
+        assert people.log_text().count("room quiet loaded") == loads
+    # A client that joins afterwards finds the clause frozen.
+    async with LiveClient.connect(people.ws_url("quiet", as_=SECRETARIAT)) as editor:
+        await asyncio.wait_for(editor.synced.wait(), 10)
+        editor.text(key, "body").insert(0, "not while frozen")
+        await eventually_async(lambda: editor.denials)
+    assert "frozen" in editor.denials[0]
+
+
 def test_the_sign_in_form_speaks_french_and_keeps_the_whole_next_path(
     people: ServerProcess,
 ) -> None:

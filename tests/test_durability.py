@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
+import time
 
 import pytest
 import websockets
@@ -15,7 +16,7 @@ from server.client import LiveClient
 from server.protocol import SyncMessage, read_message, sync_step1
 from tests.conftest import BACKENDS, ServerFactory
 from tests.people import OBSERVER
-from tests.servers import ServerProcess, eventually_async
+from tests.servers import ServerProcess, eventually_async, postgres_admin
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -149,6 +150,36 @@ async def test_sigterm_flushes_and_the_restarted_server_has_every_edit(
     assert "Application shutdown complete" in server.log_text()
     server.start()
     assert api_texts(server) == expected
+
+
+@pytest.mark.postgres
+async def test_sigterm_while_the_store_is_down_exits_after_the_grace(
+    make_server: ServerFactory,
+) -> None:
+    """Shutdown waits SHUTDOWN_GRACE_SECONDS for the store, then goes without what it refused."""
+    server = make_server("postgres", env={"SHUTDOWN_GRACE_SECONDS": "2"})
+    database = server.database_url.rsplit("/", 1)[1]
+    async with LiveClient.connect(server.ws_url()) as client:
+        await asyncio.wait_for(client.synced.wait(), 10)
+        before = client.clause_texts()
+        postgres_admin(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS false')
+        try:
+            postgres_admin(  # the name is the test's own generated one
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "  # noqa: S608
+                f"WHERE datname = '{database}'"
+            )
+            client.text("preamble", "body").insert(0, "<never stored>")
+            await eventually_async(lambda: "storing 1 updates failed" in server.log_text())
+            started = time.monotonic()
+            server.stop()
+            stopped_after = time.monotonic() - started
+        finally:
+            postgres_admin(f'ALTER DATABASE "{database}" WITH ALLOW_CONNECTIONS true')
+    assert stopped_after < 20
+    assert "shutting down without storing 1 accepted updates" in server.log_text()
+    # No one was shown the update the store refused, and the store never had it.
+    server.start()
+    assert api_texts(server) == before
 
 
 def api_texts(server: ServerProcess) -> dict[str, tuple[str, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from starlette.requests import Request
@@ -70,7 +71,9 @@ async def change(request: Request) -> JSONResponse:
             target = ClauseTarget(Phase(c.charter.phase), clause.frozen)
             require(c.member, Action.freeze_clause, target)
         assert c.member is not None
-        async with c.services.rooms.live(c.charter.slug) as room:
+        # Only a move changes the live document: a kind or freeze change does not load the room.
+        live = c.services.rooms.live(c.charter.slug) if data.position is not None else None
+        async with live or contextlib.nullcontext() as room:
             clause = await update_clause(
                 c.session,
                 c.member,
