@@ -37,9 +37,11 @@ class Connection:
         max_queue_bytes: int,
         window: int,
         transport: RawTransport | None = None,
+        token_id: int | None = None,
     ) -> None:
         self.websocket = websocket
         self.member = member  # replaced when the member's role changes
+        self.token_id = token_id  # the API token it signed in with (None: session cookie)
         self.display_name = display_name  # shown to others in presence
         self.max_queue = max_queue
         self.max_queue_bytes = max_queue_bytes

@@ -3,6 +3,7 @@
 What crosses: updates (after the publishing process stored them, so every process may show them
 at once), awareness, and access changes (roles, phase, frozen clauses). A process subscribes to a
 charter's channel before loading the room from the store, so nothing falls between the two.
+What concerns every charter (a revoked API token) goes on one channel every process listens to.
 
 Redis is a courier, not a store: a message lost while Redis is away is recovered from the store.
 When the subscription comes back, every room resyncs from the store (state-vector diff).
@@ -32,6 +33,7 @@ class Kind(Enum):
     awareness = b"A"
     member = b"M"
     charter = b"C"
+    token_revoked = b"T"  # on the process channel: payload is the token's id
 
 
 class LocalFanout:
@@ -54,6 +56,12 @@ class LocalFanout:
     def publish(self, charter_id: int, kind: Kind, payload: bytes) -> None:
         return None
 
+    def on_process_message(self, handler: Handler) -> None:
+        return None
+
+    def publish_to_processes(self, kind: Kind, payload: bytes) -> None:
+        return None
+
     async def ping(self) -> bool:
         return True
 
@@ -62,12 +70,14 @@ class RedisFanout:
     """Publishes through a bounded queue (never blocking a broadcast); listens on one task."""
 
     PREFIX = "charter-drafts:charter:"
+    PROCESSES = b"charter-drafts:process"  # every process listens; it keeps the reader alive too
 
     def __init__(self, url: str, max_queue: int = 10_000) -> None:
         self._redis = aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         self._origin = uuid.uuid4().bytes  # this process: its own messages are skipped
         self._handlers: dict[bytes, Handler] = {}
+        self._process_handler: Handler | None = None
         self._outbox: asyncio.Queue[tuple[bytes, bytes]] = asyncio.Queue(max_queue)
         self._tasks: list[asyncio.Task[None]] = []
         self._subscribed = asyncio.Event()
@@ -80,8 +90,7 @@ class RedisFanout:
 
     async def start(self, on_reconnect: Callable[[], Awaitable[None]]) -> None:
         self._on_reconnect = on_reconnect
-        # A channel that is never published to keeps the subscription (and its reader) alive.
-        await self._pubsub.subscribe(b"charter-drafts:process")
+        await self._pubsub.subscribe(self.PROCESSES)
         self.healthy = True
         self._tasks = [
             asyncio.create_task(self._listen(), name="fanout-listen"),
@@ -119,6 +128,15 @@ class RedisFanout:
         except asyncio.QueueFull:
             # Safe to drop: the update is stored; other processes resync when Redis recovers.
             log.warning("fan-out queue full; dropping a message for charter %s", charter_id)
+
+    def on_process_message(self, handler: Handler) -> None:
+        self._process_handler = handler
+
+    def publish_to_processes(self, kind: Kind, payload: bytes) -> None:
+        try:
+            self._outbox.put_nowait((self.PROCESSES, kind.value + self._origin + payload))
+        except asyncio.QueueFull:
+            log.warning("fan-out queue full; dropping a message for every process")
 
     async def ping(self) -> bool:
         try:
@@ -163,6 +181,8 @@ class RedisFanout:
 
     def _dispatch(self, channel: bytes, data: bytes) -> None:
         handler = self._handlers.get(channel)
+        if channel == self.PROCESSES:
+            handler = self._process_handler
         if handler is None or len(data) < 17 or data[1:17] == self._origin:
             return
         try:

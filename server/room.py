@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 
 MAX_AWARENESS_IDS_PER_CONNECTION = 16
 CLOSE_POLICY = 1008
+CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 
 
@@ -268,6 +269,12 @@ class Room:
         self._in_flight.append(integrated)
         self._writer.submit(self, integrated, lambda: stored.set_result(None))
         await stored
+
+    def close_token(self, token_id: int) -> None:
+        """An API token was revoked: the connections it opened close at once."""
+        for connection in list(self.connections):
+            if connection.token_id == token_id:
+                connection.close(CLOSE_UNAUTHENTICATED, "this API token was revoked")
 
     def update_member(self, user_id: int, member: Member | None) -> None:
         """A member's role changed (None: removed); open connections follow at once."""

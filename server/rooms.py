@@ -56,6 +56,7 @@ class Rooms:
         self._rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Future[Room]] = {}
         self._unloads: dict[str, asyncio.Task[None]] = {}
+        fanout.on_process_message(self._on_process_message)
 
     def peek(self, slug: str) -> Room | None:
         """The room if it is loaded; never loads one."""
@@ -79,6 +80,19 @@ class Rooms:
         room = self._by_charter(charter_id)
         if room is not None:
             room.update_member(user_id, member)
+
+    def token_revoked(self, token_id: int) -> None:
+        """Close what the token opened: here, and in the other processes."""
+        self._token_revoked(token_id)
+        self._fanout.publish_to_processes(Kind.token_revoked, str(token_id).encode())
+
+    def _token_revoked(self, token_id: int) -> None:
+        for room in list(self._rooms.values()):
+            room.close_token(token_id)
+
+    def _on_process_message(self, kind: Kind, data: bytes) -> None:
+        if kind is Kind.token_revoked:
+            self._token_revoked(int(data))
 
     def charter_changed(self, charter_id: int, phase: Phase, frozen: frozenset[str]) -> None:
         """A phase or frozen clauses changed: here, and in the other processes."""

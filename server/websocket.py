@@ -2,7 +2,8 @@
 
 Close codes: 1002 malformed message, 1003 text frame, 1007 update or state vector that does not
 decode, 1008 too many refused updates, 1009 message too big, 1013 client too slow, 4401 not
-signed in (no session cookie or ``?token=``), 4403 not a member, a token for another charter, an
+signed in (no session cookie or ``?token=``) or the token was revoked (open sockets close at once,
+in every process), 4403 not a member, a token for another charter, an
 origin not ours or a membership removed, 4404 unknown charter.
 """
 
@@ -42,6 +43,7 @@ class _Joiner:
     member: Member | None
     display_name: str
     charter_id: int
+    token_id: int | None  # the API token presented, if any
 
 
 async def _joiner(services: Services, websocket: WebSocket, slug: str) -> _Joiner:
@@ -55,7 +57,9 @@ async def _joiner(services: Services, websocket: WebSocket, slug: str) -> _Joine
         assert charter_id is not None
         caller = principal_blocking(session, presented)
         member = member_for_blocking(session, caller, charter_id)
-        return _Joiner(member, caller.user.display_name if caller else "", charter_id)
+        name = caller.user.display_name if caller else ""
+        token = caller.token.id if caller and caller.token else None
+        return _Joiner(member, name, charter_id, token)
 
     return await services.store(look_up)
 
@@ -96,6 +100,7 @@ async def charter_socket(websocket: WebSocket) -> None:
         max_queue_bytes=settings.send_queue_bytes,
         window=settings.inflight_per_connection,
         transport=raw_transport(websocket.scope),
+        token_id=joiner.token_id,
     )
     room.join(connection)
     try:

@@ -57,6 +57,12 @@ async def eventually_async(
     return value
 
 
+async def read_until_closed(socket: Any, per_message: float = 20) -> None:
+    """Read a websocket until it closes (raises ``websockets.ConnectionClosed``)."""
+    while True:
+        await asyncio.wait_for(socket.recv(), per_message)
+
+
 @dataclass
 class ServerProcess:
     data_dir: Path

@@ -13,7 +13,7 @@ import websockets
 from charter_drafts.demo import DEMO_MEMBERS
 from server.client import LiveClient
 from tests.people import COMMENTER, EDITOR, SECRETARIAT, SITE_ADMIN, add_accounts, client
-from tests.servers import DEMO_PASSWORD, ServerProcess, eventually_async
+from tests.servers import DEMO_PASSWORD, ServerProcess, eventually_async, read_until_closed
 
 pytestmark = pytest.mark.timeout(120)
 CHARTER = "/api/charters/lampedusa"
@@ -342,6 +342,38 @@ def test_every_change_is_in_the_audit_log(people: ServerProcess) -> None:
     ]
     assert entries[1]["details"] == {"frozen": [False, True]}
     assert all(e["actor_id"] for e in entries[:3])
+
+
+async def test_revoking_a_token_closes_the_live_documents_it_opened(people: ServerProcess) -> None:
+    with people.signed_in(EDITOR) as http:
+        issued = http.post("/api/tokens", json={"name": "laptop"}).json()
+        url = f"{people.ws_url(as_=None)}?token={issued['secret']}"
+        async with (
+            websockets.connect(url) as revoked,
+            LiveClient.connect(people.ws_url(as_=EDITOR)) as other,
+        ):
+            await asyncio.wait_for(revoked.recv(), 10)  # in: the server's sync step 1
+            await asyncio.wait_for(other.synced.wait(), 10)
+            assert http.delete(f"/api/tokens/{issued['id']}").status_code == 204
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await read_until_closed(revoked, 10)
+            # The editor's other connection (another token) stays open and served.
+            other.text("preamble", "title").insert(0, "still here ")
+            await eventually_async(lambda: "still here" in api_title(people, "preamble"))
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
+    assert closed.value.rcvd.reason == "this API token was revoked"
+    # ...and the token opens nothing any more.
+    async with websockets.connect(url) as again:
+        with pytest.raises(websockets.ConnectionClosed) as refused:
+            await asyncio.wait_for(again.recv(), 10)
+    assert refused.value.rcvd is not None
+    assert refused.value.rcvd.code == 4401
+
+
+def api_title(server: ServerProcess, key: str) -> str:
+    clauses = server.get("/api/charters/lampedusa").json()["clauses"]
+    return str(next(c["title"] for c in clauses if c["id"] == key))
 
 
 async def test_freezing_a_clause_of_a_charter_no_one_has_open_does_not_load_it(

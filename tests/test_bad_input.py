@@ -13,7 +13,7 @@ from pycrdt import Array, Doc, Map, Text
 from charter_drafts.document import clauses_of, order_of
 from server.client import LiveClient
 from server.protocol import MessageType, update_message
-from tests.servers import ServerProcess, eventually_async
+from tests.servers import ServerProcess, eventually_async, read_until_closed
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -23,17 +23,12 @@ def charter_json(server: ServerProcess) -> dict[str, Any]:
     return result
 
 
-async def read_until_closed(socket: websockets.ClientConnection) -> None:
-    while True:
-        await asyncio.wait_for(socket.recv(), 10)
-
-
 async def close_code_after(server: ServerProcess, frame: bytes | str) -> tuple[int, str]:
     async with websockets.connect(server.ws_url(), max_size=None) as socket:
         await socket.recv()  # the server's sync step 1
         await socket.send(frame)
         with pytest.raises(websockets.ConnectionClosed) as closed:
-            await read_until_closed(socket)
+            await read_until_closed(socket, 10)
     assert closed.value.rcvd is not None, "the server must close with a code"
     return closed.value.rcvd.code, closed.value.rcvd.reason
 

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import websockets
 
 from server.client import LiveClient
 from tests.conftest import database_url_for
-from tests.servers import RedisProcess, ServerProcess, eventually_async
+from tests.servers import RedisProcess, ServerProcess, eventually_async, read_until_closed
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.postgres]
 MARKER = re.compile(r"<[ab]\d+\.\d+>")
@@ -86,6 +87,19 @@ async def test_role_changes_reach_connections_on_the_other_process(cluster: Clus
             await eventually_async(lambda: editor.denials)
             assert "observer may not edit" in editor.denials[0]
             assert http.patch(member, json={"role": "editor"}).status_code == 200
+
+
+async def test_a_revoked_token_closes_its_socket_on_the_other_process(cluster: Cluster) -> None:
+    with cluster.a.signed_in("editor@example.org") as http:
+        issued = http.post("/api/tokens", json={"name": "phone"}).json()
+        url = f"{cluster.b.ws_url(as_=None)}?token={issued['secret']}"
+        async with websockets.connect(url) as socket:
+            await asyncio.wait_for(socket.recv(), 10)
+            assert http.delete(f"/api/tokens/{issued['id']}").status_code == 204
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await read_until_closed(socket, 10)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
 
 
 @pytest.mark.parametrize("cluster", [1], indirect=True)

@@ -10,7 +10,7 @@ import websockets
 
 from server.client import LiveClient
 from tests.conftest import ServerFactory
-from tests.servers import ServerProcess, eventually_async
+from tests.servers import ServerProcess, eventually_async, read_until_closed
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -37,7 +37,7 @@ async def test_a_client_that_stops_reading_is_closed_with_1013(make_server: Serv
         # ...while the stalled client was cut off: reading now ends with a 1013 close.
         await eventually_async(lambda: "disconnecting a slow client" in server.log_text(), 30)
         with pytest.raises(websockets.ConnectionClosed) as closed:
-            await drain(stalled)
+            await read_until_closed(stalled)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1013
     # Healthy sockets were written to at once; the stalled one's backlog went through its queue.
@@ -58,8 +58,3 @@ def broadcast_frames(server: ServerProcess) -> dict[str, float]:
 def participation_body(server: ServerProcess) -> str:
     clauses = server.get("/api/charters/lampedusa").json()["clauses"]
     return str(next(c["body"] for c in clauses if c["id"] == "participation"))
-
-
-async def drain(socket: websockets.ClientConnection) -> None:
-    while True:
-        await asyncio.wait_for(socket.recv(), 20)

@@ -76,6 +76,7 @@ async def revoke(request: Request) -> Response:
             raise NotFound(f"you have no token {token_id}")
         await revoke_token(c.session, token_id, actor_id=user_id)
         await c.session.commit()
+        c.services.rooms.token_revoked(token_id)  # its open live documents close
     return no_content()
 
 
