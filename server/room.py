@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -69,7 +70,8 @@ CLOSE_FORBIDDEN = 4403
 class _Presence:
     clock: int
     state: dict[str, Any] | None
-    owner: Connection | None
+    owner: Connection | None  # None: a client of another process
+    renewed: float = 0.0  # when another process last told us of it (monotonic clock)
 
 
 class Room:
@@ -294,9 +296,26 @@ class Room:
         elif kind is Kind.awareness:
             message = read_message(payload)
             if isinstance(message, AwarenessMessage):
+                now = time.monotonic()
                 for entry in message.entries:
-                    self._presence[entry.client_id] = _Presence(entry.clock, entry.state, None)
+                    presence = _Presence(entry.clock, entry.state, None, now)
+                    self._presence[entry.client_id] = presence
                 self._broadcast(payload)
+
+    def expire_remote_presence(self, older_than: float) -> None:
+        """Forget other processes' clients not renewed since ``older_than`` (monotonic clock).
+
+        Clients renew their presence every 15 seconds (y-protocols); one whose process died is
+        never removed by that process, so the others drop it, and tell their own clients.
+        """
+        gone = []
+        for client_id, presence in list(self._presence.items()):
+            if presence.owner is None and presence.renewed < older_than:
+                del self._presence[client_id]
+                if presence.state is not None:
+                    gone.append(AwarenessEntry(client_id, presence.clock + 1, None))
+        if gone:
+            self._broadcast(awareness_message(gone))
 
     def apply_stored(self, update: bytes) -> None:
         """An update another process stored (or the store had and this process missed)."""

@@ -123,6 +123,12 @@ class Rooms:
         else:
             room.receive_remote(kind, data)
 
+    def expire_remote_presence(self, timeout: float) -> None:
+        """Drop the presence of other processes' clients not renewed within ``timeout`` s."""
+        older_than = time.monotonic() - timeout
+        for room in list(self._rooms.values()):
+            room.expire_remote_presence(older_than)
+
     async def resync(self) -> None:
         """Catch every open room up with the store (after missing fan-out messages)."""
         for room in list(self._rooms.values()):

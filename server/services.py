@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -35,7 +35,7 @@ class Services:
     address_throttle: FailureThrottle
     fanout: Fanout
     metrics: Metrics
-    _resyncing: asyncio.Task[None] | None = None
+    _background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -65,7 +65,10 @@ class Services:
         self.writer.start()
         await self.fanout.start(self.rooms.resync)
         if self.settings.redis_url:
-            self._resyncing = asyncio.create_task(self._resync_periodically())
+            self._background = [
+                asyncio.create_task(self._resync_periodically()),
+                asyncio.create_task(self._expire_presence_periodically()),
+            ]
 
     async def _resync_periodically(self) -> None:
         while True:
@@ -75,9 +78,15 @@ class Services:
             except Exception:
                 log.exception("periodic resync from the store failed")
 
+    async def _expire_presence_periodically(self) -> None:
+        timeout = self.settings.presence_timeout_seconds
+        while True:
+            await asyncio.sleep(timeout / 3)
+            self.rooms.expire_remote_presence(timeout)
+
     async def stop(self) -> None:
-        if self._resyncing is not None:
-            self._resyncing.cancel()
+        for task in self._background:
+            task.cancel()
         await self.rooms.close(self.settings.shutdown_grace_seconds)
         await self.writer.stop()
         await self.fanout.stop()

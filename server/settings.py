@@ -37,6 +37,9 @@ class Settings:
     # With Redis: how often open rooms catch up with the store, for what a process that died
     # stored but never published.
     resync_seconds: float = 30.0
+    # With Redis: another process's client whose presence is not renewed for this long is shown
+    # as gone (clients renew every 15 s; a process that died never says they left).
+    presence_timeout_seconds: float = 30.0
     # Log lines: "text" or "json" (one JSON object per line).
     log_format: str = "text"
     host: str = "127.0.0.1"

@@ -37,7 +37,14 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]
         redis = RedisProcess(tmp_path)
         redis.start()
         stack.callback(redis.stop)
-        env = {"REDIS_URL": redis.url, "SECRET_KEY": "cluster-secret", "RESYNC_SECONDS": resync}
+        env = {
+            "REDIS_URL": redis.url,
+            "SECRET_KEY": "cluster-secret",
+            "RESYNC_SECONDS": resync,
+            # Short, so a test can see a dead process's clients leave; none of these clients
+            # renews its presence, and no test needs it to last.
+            "PRESENCE_TIMEOUT_SECONDS": "3",
+        }
         servers = []
         for name in ("a", "b"):
             data = tmp_path / name
@@ -87,6 +94,19 @@ async def test_role_changes_reach_connections_on_the_other_process(cluster: Clus
             await eventually_async(lambda: editor.denials)
             assert "observer may not edit" in editor.denials[0]
             assert http.patch(member, json={"role": "editor"}).status_code == 200
+
+
+async def test_presence_of_a_client_whose_process_died_goes_away(cluster: Cluster) -> None:
+    async with LiveClient.connect(cluster.b.ws_url()) as watcher:
+        await asyncio.wait_for(watcher.synced.wait(), 10)
+        async with LiveClient.connect(cluster.a.ws_url()) as doomed:
+            await asyncio.wait_for(doomed.synced.wait(), 10)
+            await doomed.set_presence({"user": {"color": "#abc"}})
+            gone_id = doomed.doc.client_id
+            await eventually_async(lambda: watcher.awareness.get(gone_id) is not None)
+            cluster.a.kill()  # its process never says the client left
+        # The surviving process drops it once it is not renewed (PRESENCE_TIMEOUT_SECONDS).
+        await eventually_async(lambda: watcher.awareness.get(gone_id) is None, 15)
 
 
 async def test_a_revoked_token_closes_its_socket_on_the_other_process(cluster: Cluster) -> None:
