@@ -90,14 +90,8 @@ class Staging:
         The stock client answers sync step 1 with a step 2 that always carries its whole delete
         set, so a reconnecting read-only client sends bytes that change nothing.
         """
-        try:
-            # What the update holds beyond the durable state vector; a v1 update starts with
-            # its number of struct groups, so 0 means no new content (whatever it depends on).
-            beyond = get_update(update, durable.get_state())
-        except ValueError:
-            return False
-        if not beyond or beyond[0] != 0:
-            return False  # new content: an edit
+        if _new_structs(update, durable.get_state()) is not False:
+            return False  # new content (an edit), or bytes that do not decode
         # Only deletions can be new now; no new structs, so nothing can be left pending.
         try:
             integrated = self.try_update(update, lambda _key: "read-only")
@@ -107,6 +101,10 @@ class Staging:
             self.rebuild()  # it changed something no observer sees; keep staging = accepted
             return False
         return True
+
+    def holds_pending(self, update: bytes) -> bool:
+        """Whether parts of an update applied here wait for dependencies (not integrated)."""
+        return _new_structs(update, self.doc.get_state()) is True
 
     def apply_trusted(self, change: Callable[[Doc], Any]) -> bytes | None:
         """Run a server-side change (structure included) and return what it integrated."""
@@ -154,3 +152,16 @@ class Staging:
                 self._violations.append("it formats text")
             if "insert" in op and not isinstance(op["insert"], str):
                 self._violations.append("it embeds an object in text")
+
+
+def _new_structs(update: bytes, state_vector: bytes) -> bool | None:
+    """Whether ``update`` holds content beyond ``state_vector`` (None: it does not decode)."""
+    try:
+        beyond = get_update(update, state_vector)
+    except ValueError:
+        return None
+    if not beyond:
+        return None
+    # A v1 update starts with its number of struct groups: 0 means no new content, whatever
+    # deletions it carries.
+    return beyond[0] != 0

@@ -46,6 +46,7 @@ class Connection:
         self.max_queue = max_queue
         self.max_queue_bytes = max_queue_bytes
         self.awareness_ids: set[int] = set()
+        self.pending_bytes = 0  # sent updates still waiting in staging for missing parts
         self.window = asyncio.Semaphore(window)
         self._transport = transport
         # Only while there is a backlog: an idle connection keeps no queue and no task.

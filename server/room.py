@@ -207,11 +207,28 @@ class Room:
             self._refuse(connection, message, refusal.message)
             return False
         if integrated is None:
+            self._note_pending(connection, message.payload)
             return False
         self._in_flight.append(integrated)
         self._writer.submit(self, integrated, connection.release_window)
         self._metrics.updates_in.inc()
         return True
+
+    def _note_pending(self, connection: Connection, update: bytes) -> None:
+        """An update that integrated nothing: known already, or waiting for what it builds on.
+
+        Waiting parts stay in the staging document until their dependencies arrive, which may be
+        never: a connection may leave ``MAX_PENDING_BYTES`` of them, then it is closed and staging
+        is rebuilt without them.
+        """
+        if update == EMPTY_UPDATE or not self.staging.holds_pending(update):
+            return
+        connection.pending_bytes += len(update)
+        if connection.pending_bytes > self._settings.max_pending_bytes:
+            log.warning("%s on '%s': too many incomplete updates", connection.peer, self.slug)
+            self._metrics.refused.labels("pending").inc()
+            connection.close(CLOSE_POLICY, "too many updates whose dependencies never arrived")
+            self.staging.rebuild()
 
     def _refuse(
         self, connection: Connection, message: SyncMessage, reason: str, *, resync: bool = True

@@ -59,6 +59,8 @@ class Settings:
     room_idle_seconds: float = 5.0
     # Out-of-scope updates one connection may send before it is disconnected.
     max_refusals: int = 50
+    # Bytes of updates one connection may leave waiting for parts that never arrive (1008 after).
+    max_pending_bytes: int = 4 * 1024 * 1024
     # Secret for signing session cookies; empty: generated once into data_dir/secret_key.
     secret_key: str = ""
     # Origins (scheme://host:port, comma-separated) allowed for browsers; empty: our own only.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from typing import Any
 
@@ -10,9 +11,10 @@ import pytest
 import websockets
 from pycrdt import Array, Doc, Map, Text
 
-from charter_drafts.document import clauses_of, order_of
+from charter_drafts.document import clauses_of, load_document, order_of
 from server.client import LiveClient
 from server.protocol import MessageType, update_message
+from tests.conftest import ServerFactory
 from tests.servers import ServerProcess, eventually_async, read_until_closed
 
 pytestmark = pytest.mark.timeout(180)
@@ -175,6 +177,40 @@ async def survives(socket: websockets.ClientConnection, frame: bytes) -> bool:
                 return True
     except websockets.ConnectionClosed:
         return False
+
+
+async def test_updates_whose_earlier_parts_never_arrive_are_capped(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server(env={"MAX_PENDING_BYTES": "3000"})
+    async with LiveClient.connect(server.ws_url()) as probe:
+        await asyncio.wait_for(probe.synced.wait(), 10)
+        doc = load_document([probe.doc.get_update()])
+    # A chain of edits whose first is withheld: every later one waits for it, in memory.
+    updates: list[bytes] = []
+    subscription = doc.observe(lambda event: updates.append(event.update))
+    body = clauses_of(doc)["preamble"]["body"]
+    for index in range(200):
+        body.insert(0, f"<orphan{index}>")
+    del subscription
+    before = charter_json(server)
+    async with websockets.connect(server.ws_url()) as socket:
+        await socket.recv()
+        with contextlib.suppress(websockets.ConnectionClosed):
+            for update in updates[1:]:
+                await socket.send(update_message(update))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await read_until_closed(socket, 10)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1008
+    assert closed.value.rcvd.reason == "too many updates whose dependencies never arrived"
+    # Nothing of it was stored or relayed, and the charter is still edited as usual.
+    assert charter_json(server) == before
+    async with LiveClient.connect(server.ws_url()) as editor:
+        await asyncio.wait_for(editor.synced.wait(), 10)
+        assert "orphan" not in str(editor.text("preamble", "body"))
+        editor.text("preamble", "body").insert(0, "after ")
+        await eventually_async(lambda: charter_json(server) != before)
 
 
 async def test_random_mutations_never_crash_or_corrupt(server: ServerProcess) -> None:
