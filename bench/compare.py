@@ -222,10 +222,20 @@ class Ours(Target):
         return [len(s.log_text()) for s in self.servers]
 
     def log_since(self, offsets: list[int]) -> list[str]:
-        lines = []
+        """Every process's log lines since ``offsets``, in time order across the processes.
+
+        A text log line starts with its timestamp; lines that do not (a traceback) stay with
+        the line before them.
+        """
+        records: list[tuple[str, list[str]]] = []
         for server, offset in zip(self.servers, offsets, strict=True):
-            lines += server.log_text()[offset:].splitlines()
-        return lines
+            for line in server.log_text()[offset:].splitlines():
+                if records and not TIMESTAMP.match(line):
+                    records[-1][1].append(line)
+                else:
+                    records.append((line[:23], [line]))
+        records.sort(key=lambda record: record[0])  # stable: one process's order is kept
+        return [line for _, lines in records for line in lines]
 
     def provision(self, rooms: dict[str, int]) -> None:
         """Create a site admin (CLI), then one charter per room with its clauses (HTTP API), and
@@ -857,6 +867,7 @@ async def connect_time(url: str) -> tuple[float, float, int]:
         await reader.close()
 
 
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} ")
 LOADED = re.compile(r"room (\S+) loaded from (\d+) stored updates in ([\d.]+) ms")
 
 
