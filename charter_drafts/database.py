@@ -26,14 +26,21 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+OVERFLOW = 10
+
+
 def create_engine(url: str, *, pool_size: int = 5) -> AsyncEngine:
     """An async engine; SQLite gets WAL, full fsync on commit and a busy timeout.
 
-    ``pool_size``: connections kept open for PostgreSQL (half as many again may open under load).
+    ``pool_size``: connections to PostgreSQL opened once and kept. Beyond them, up to
+    ``OVERFLOW`` more open for a burst and close when returned; each costs PostgreSQL a new
+    backend process (measured: a third of a core while 1,000 clients joined with a pool of 5),
+    so the pool should cover the usual concurrency. The overflow is never zero: a request that
+    holds a session while it waits for the update writer (which needs one) must not deadlock.
     """
     if not is_sqlite(url):
         return create_async_engine(
-            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size // 2
+            url, pool_pre_ping=True, pool_size=pool_size, max_overflow=OVERFLOW
         )
     database = make_url(url).database
     if database and database != ":memory:":

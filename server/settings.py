@@ -29,9 +29,8 @@ class Settings:
 
     data_dir: Path = field(default_factory=lambda: Path("data"))
     database_url: str = ""  # empty: a SQLite file in data_dir
-    # PostgreSQL connections each process keeps open (joins look members up concurrently; a
-    # smaller pool opened and closed a connection per join under load).
-    database_pool_size: int = 20
+    # PostgreSQL connections each process opens and keeps (10 more may open for a burst).
+    database_pool_size: int = 25
     # Redis for fan-out between several server processes; empty: one process.
     redis_url: str = ""
     # With Redis: how often open rooms catch up with the store, for what a process that died
