@@ -106,4 +106,5 @@ def refusal_reason(member: Member, action: Action, target: Target = None) -> str
     if action is Action.change_structure and member.role in (Role.secretariat, Role.editor):
         return f"the clause structure cannot change in the {phase} phase"
     role = member.role.value if member.role else "site administrator"
-    return f"a {role} may not {action.value.replace('_', ' ')}"
+    article = "an" if role[0] in "aeiou" else "a"
+    return f"{article} {role} may not {action.value.replace('_', ' ')}"

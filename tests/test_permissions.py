@@ -293,7 +293,8 @@ async def test_live_edits_by_role(people: ServerProcess, who: str) -> None:
             assert not member.denials
             return
         await eventually_async(lambda: member.denials)
-        assert member.denials[0] == "update refused: a " + _role(who) + " may not edit text"
+        role = {"observer": "an observer", "commenter": "a commenter"}[_role(who)]
+        assert member.denials[0] == f"update refused: {role} may not edit text"
         await asyncio.sleep(0.3)
         assert watcher.updates_received == 0
         assert not str(watcher.text("city-cooperation", "title")).startswith(f"({who})")
@@ -350,7 +351,7 @@ async def test_phase_and_role_changes_apply_to_open_connections(people: ServerPr
                 denials = len(editor.denials)
                 editor.text("preamble", "title").insert(0, "y")
                 await eventually_async(lambda: len(editor.denials) > denials)
-                assert editor.denials[-1] == "update refused: a observer may not edit text"
+                assert editor.denials[-1] == "update refused: an observer may not edit text"
             finally:
                 assert http.patch(member, json={"role": "editor"}).status_code == 200
 
