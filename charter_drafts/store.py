@@ -62,6 +62,7 @@ class SessionRunner:
         pass
 
 
-def store_runner(database_url: str, sessions: SessionFactory) -> StoreRunner:
+def store_runner(database_url: str, sessions: SessionFactory, threads: int = 4) -> StoreRunner:
+    """``threads``: how many SQLite threads (the update writer has one of its own)."""
     engine = sqlite_file_engine(database_url)
-    return SessionRunner(sessions) if engine is None else ThreadRunner(engine)
+    return SessionRunner(sessions) if engine is None else ThreadRunner(engine, threads)

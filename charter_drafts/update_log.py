@@ -7,19 +7,15 @@ itself (not from memory), so it is correct whichever process wrote the updates.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
 
 from pycrdt import Doc
-from sqlalchemy import Engine, delete, select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from charter_drafts.database import SessionFactory, sqlite_file_engine
 from charter_drafts.document import load_document, read_clauses
 from charter_drafts.models import Clause, DocumentSnapshot, DocumentUpdate, utcnow
 
@@ -55,70 +51,21 @@ def load_state_blocking(session: Session, charter_id: int) -> StoredState:
 
 async def append_updates(session: AsyncSession, entries: Sequence[tuple[int, bytes]]) -> None:
     """Add (charter id, update) entries to the log; the caller commits."""
+    await session.run_sync(append_updates_blocking, entries)
+
+
+def append_updates_blocking(session: Session, entries: Sequence[tuple[int, bytes]]) -> None:
     if entries:
         # A Core insert: the ORM's bulk path costs more than the commit itself here.
-        await session.execute(_INSERT, _rows(entries))
+        now = utcnow()
+        rows = [{"charter_id": cid, "data": data, "created_at": now} for cid, data in entries]
+        session.execute(DocumentUpdate.__table__.insert(), rows)  # type: ignore[attr-defined]
 
 
-_INSERT = DocumentUpdate.__table__.insert()  # type: ignore[attr-defined]
-
-
-def _rows(entries: Sequence[tuple[int, bytes]]) -> list[dict[str, Any]]:
-    now = utcnow()
-    return [{"charter_id": cid, "data": data, "created_at": now} for cid, data in entries]
-
-
-class LogAppender(Protocol):
-    """Appends (charter id, update) entries to the log and commits them, in one call."""
-
-    async def append(self, entries: Sequence[tuple[int, bytes]]) -> None: ...
-
-    def close(self) -> None: ...
-
-
-class SessionAppender:
-    """Through an async session: for PostgreSQL, whose driver needs no thread."""
-
-    def __init__(self, sessions: SessionFactory) -> None:
-        self._sessions = sessions
-
-    async def append(self, entries: Sequence[tuple[int, bytes]]) -> None:
-        async with self._sessions() as session:
-            await append_updates(session, entries)
-            await session.commit()
-
-    def close(self) -> None:
-        pass
-
-
-class SqliteFileAppender:
-    """On a thread of its own, insert and commit in one hand-off.
-
-    The async SQLite driver hands each statement (begin, insert, commit) to its thread and back:
-    measured, that tripled the time from an update's arrival to its commit.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="update-log")
-
-    async def append(self, entries: Sequence[tuple[int, bytes]]) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._thread, self._append, _rows(entries))
-
-    def _append(self, rows: list[dict[str, Any]]) -> None:
-        with self._engine.begin() as connection:
-            connection.execute(_INSERT, rows)
-
-    def close(self) -> None:
-        self._thread.shutdown(wait=True)
-        self._engine.dispose()
-
-
-def log_appender(database_url: str, sessions: SessionFactory) -> LogAppender:
-    """The fastest way to append to the log of this store."""
-    engine = sqlite_file_engine(database_url)
-    return SessionAppender(sessions) if engine is None else SqliteFileAppender(engine)
+def store_updates_blocking(session: Session, entries: Sequence[tuple[int, bytes]]) -> None:
+    """Append and commit: the update writer's whole trip to the store."""
+    append_updates_blocking(session, entries)
+    session.commit()
 
 
 async def compact(session: AsyncSession, charter_id: int) -> int:

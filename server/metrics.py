@@ -35,6 +35,9 @@ class Metrics:
             ["path"],
             registry=r,
         )
+        # Counted once per broadcast: the children are looked up once, not per broadcast.
+        self.frames_direct = self.broadcast_frames.labels("direct")
+        self.frames_queued = self.broadcast_frames.labels("queued")
         self.refused = Counter(
             "charter_drafts_messages_refused_total",
             "Client messages refused or closed over, by reason",

@@ -363,8 +363,8 @@ class Room:
             return
         frame = encode_frame(message)  # the same bytes for every client: encoded once
         direct = sum(connection.send(message, frame) for connection in list(self.connections))
-        self._metrics.broadcast_frames.labels("direct").inc(direct)
-        self._metrics.broadcast_frames.labels("queued").inc(len(self.connections) - direct)
+        self._metrics.frames_direct.inc(direct)
+        self._metrics.frames_queued.inc(len(self.connections) - direct)
 
 
 def _named(entry: AwarenessEntry, display_name: str) -> AwarenessEntry:

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from charter_drafts.database import SessionFactory, create_engine, create_session_factory
 from charter_drafts.store import StoreRunner, store_runner
-from charter_drafts.update_log import log_appender
 from server.fanout import Fanout, LocalFanout, RedisFanout
 from server.metrics import Metrics
 from server.rooms import Rooms
@@ -45,7 +44,7 @@ class Services:
         sessions = create_session_factory(engine)
         metrics = Metrics()
         store = store_runner(settings.resolved_database_url, sessions)
-        update_log = log_appender(settings.resolved_database_url, sessions)
+        update_log = store_runner(settings.resolved_database_url, sessions, threads=1)
         writer = UpdateWriter(sessions, update_log, metrics)
         fanout: Fanout = RedisFanout(settings.redis_url) if settings.redis_url else LocalFanout()
         return cls(

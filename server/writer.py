@@ -14,10 +14,12 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from charter_drafts.database import SessionFactory
-from charter_drafts.update_log import LogAppender, compact
+from charter_drafts.store import StoreRunner
+from charter_drafts.update_log import compact, store_updates_blocking
 from server.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -38,9 +40,9 @@ class _Entry:
 
 
 class UpdateWriter:
-    def __init__(self, sessions: SessionFactory, update_log: LogAppender, metrics: Metrics) -> None:
+    def __init__(self, sessions: SessionFactory, update_log: StoreRunner, metrics: Metrics) -> None:
         self._sessions = sessions
-        self._log = update_log
+        self._log = update_log  # a runner of its own: commits never queue behind reads
         self._metrics = metrics
         self._entries: list[_Entry] = []
         self._storing = 0
@@ -103,11 +105,13 @@ class UpdateWriter:
 
     async def _store(self, batch: list[_Entry]) -> None:
         self._storing = len(batch)
+        entries = [(e.owner.charter_id, e.update) for e in batch]
+        store = partial(store_updates_blocking, entries=entries)
         delay = 0.05
         while True:
             started = time.perf_counter()
             try:
-                await self._log.append([(e.owner.charter_id, e.update) for e in batch])
+                await self._log(store)
                 break
             except Exception:
                 # Keep the updates: the rooms stay loaded and their clients wait (back-pressure).
