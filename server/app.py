@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -76,5 +77,4 @@ def create_app(settings: Settings) -> LiveEntry:
     )
     app.state.services = services
     # The live document's sockets skip the HTTP middleware: only the session cookie is needed.
-    live = SessionMiddleware(live_socket, **cookie)
-    return LiveEntry(app, live)
+    return LiveEntry(app, live_socket, partial(SessionMiddleware, **cookie))

@@ -184,6 +184,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.demo:
         asyncio.run(_in_session(settings, _seed))
     from server.app import create_app
+    from server.websocket_protocol import WebSocketProtocol
 
     base = f"http://{settings.host}:{settings.port}"
     log.info("serving on %s", base)
@@ -197,7 +198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         log_config=None,  # keep the logging configured above (text or JSON lines)
         # The server closes larger frames itself with 1009 (uvicorn's limit is the backstop).
         ws_max_size=settings.max_message_size + 1024,
-        # Compressing each broadcast once per connection costs more CPU than it saves here.
+        # Our own websocket protocol: lean per idle socket, no secrets in the log (see the module);
+        # no compression: deflating each broadcast per connection costs more than it saves.
+        ws=WebSocketProtocol,
+        ws_ping_interval=settings.ping_interval_seconds,
         ws_per_message_deflate=False,
         lifespan="on",
     )

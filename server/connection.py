@@ -17,7 +17,8 @@ from collections import deque
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from charter_drafts.permissions import Member
-from server.frames import RawTransport, encode_frame
+from server.frames import encode_frame
+from server.websocket_protocol import WebSocketProtocol
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,25 @@ CLOSE_TOO_SLOW = 1013  # "try again later": the client fell too far behind
 
 class Connection:
     """Sends protocol messages to one websocket, one message per frame, in order."""
+
+    __slots__ = (
+        "_close",
+        "_queue",
+        "_queued_bytes",
+        "_sender",
+        "_transport",
+        "awareness_ids",
+        "closed",
+        "display_name",
+        "max_queue",
+        "max_queue_bytes",
+        "member",
+        "peer",
+        "pending_bytes",
+        "token_id",
+        "websocket",
+        "window",
+    )
 
     def __init__(
         self,
@@ -36,7 +56,7 @@ class Connection:
         max_queue: int,
         max_queue_bytes: int,
         window: int,
-        transport: RawTransport | None = None,
+        transport: WebSocketProtocol | None = None,
         token_id: int | None = None,
     ) -> None:
         self.websocket = websocket
@@ -45,7 +65,7 @@ class Connection:
         self.display_name = display_name  # shown to others in presence
         self.max_queue = max_queue
         self.max_queue_bytes = max_queue_bytes
-        self.awareness_ids: set[int] = set()
+        self.awareness_ids: tuple[int, ...] = ()  # usually one: a tuple is a sixth of a set
         self.pending_bytes = 0  # sent updates still waiting in staging for missing parts
         self.window = asyncio.Semaphore(window)
         self._transport = transport
@@ -67,7 +87,7 @@ class Connection:
         if self._close is not None:
             return False
         direct = self._transport
-        if self._sender is None and direct and direct.write(frame or encode_frame(message)):
+        if self._sender is None and direct and direct.write_frame(frame or encode_frame(message)):
             return True
         if self._queue is None:
             self._queue = deque()

@@ -254,7 +254,7 @@ class Room:
             if current is None and entry.client_id not in connection.awareness_ids:
                 if len(connection.awareness_ids) >= MAX_AWARENESS_IDS_PER_CONNECTION:
                     continue
-                connection.awareness_ids.add(entry.client_id)
+                connection.awareness_ids += (entry.client_id,)
             clock = current.clock if current else 0
             if clock < entry.clock or (
                 clock == entry.clock and entry.state is None and current and current.state

@@ -43,6 +43,8 @@ class Settings:
     log_format: str = "text"
     host: str = "127.0.0.1"
     port: int = 8000
+    # Websockets are pinged this often; one that sent nothing since the previous ping is closed.
+    ping_interval_seconds: float = 20.0
     # Largest websocket message accepted; a larger one closes the connection (1009).
     max_message_size: int = 1024 * 1024
     # Per-connection send queue; a client that falls further behind is disconnected.

@@ -22,7 +22,7 @@ from charter_drafts.errors import DomainError, Invalid
 from charter_drafts.permissions import Action, Member, require
 from server.auth import credentials, member_for_blocking, principal_blocking
 from server.connection import Connection
-from server.frames import raw_transport
+from server.frames import direct_writer
 from server.protocol import ProtocolError, SyncMessage, read_message
 from server.security import origin_allowed
 from server.services import Services
@@ -70,11 +70,12 @@ def _peer(websocket: WebSocket) -> str:
 
 
 async def live_socket(scope: Scope, receive: Receive, send: Send) -> None:
-    """The ASGI app of ``/ws/charters/{slug}`` (``server.live_entry`` routes to it)."""
-    await charter_socket(WebSocket(scope, receive, send))
+    """The ASGI app of ``/ws/charters/{slug}`` (``server.live_entry`` routes to it).
 
-
-async def charter_socket(websocket: WebSocket) -> None:
+    An open socket keeps this coroutine for its whole life, so it reads the ASGI ``receive``
+    itself rather than through one more (Starlette's) per socket.
+    """
+    websocket = WebSocket(scope, receive, send)
     services: Services = websocket.app.state.services
     settings = services.settings
     slug = websocket.path_params["slug"]
@@ -99,13 +100,13 @@ async def charter_socket(websocket: WebSocket) -> None:
         max_queue=settings.send_queue_messages,
         max_queue_bytes=settings.send_queue_bytes,
         window=settings.inflight_per_connection,
-        transport=raw_transport(websocket.scope),
+        transport=direct_writer(websocket.scope),
         token_id=joiner.token_id,
     )
     room.join(connection)
     try:
         while not connection.closed:
-            event = await websocket.receive()
+            event = await receive()
             if event["type"] == "websocket.disconnect":
                 break
             frame = event.get("bytes")
