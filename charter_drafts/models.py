@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -72,8 +72,12 @@ class DocumentUpdate(SQLModel, table=True):
     """One entry of a charter's append-only Yjs update log."""
 
     __tablename__ = "document_update"
-    # Ids only grow (SQLite would reuse the ids of compacted rows without AUTOINCREMENT).
-    __table_args__ = {"sqlite_autoincrement": True}
+    # Ids only grow (SQLite would reuse the ids of compacted rows without AUTOINCREMENT). A
+    # charter's log is read in order: one index serves both.
+    __table_args__ = (
+        Index("ix_document_update_charter_id_id", "charter_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
 
     # BIGINT on PostgreSQL; SQLite autoincrements only an INTEGER primary key (its rowid).
     id: int | None = Field(
@@ -82,7 +86,7 @@ class DocumentUpdate(SQLModel, table=True):
             BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
         ),
     )
-    charter_id: int = Field(foreign_key="charter.id", index=True)
+    charter_id: int = Field(foreign_key="charter.id")
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime = Field(default_factory=utcnow)
 
@@ -98,6 +102,8 @@ class DocumentSnapshot(SQLModel, table=True):
     state_vector: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     last_update_id: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow)
+    # Bumped by every compaction: one writes its state only over the snapshot it folded.
+    version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
 
 
 class User(SQLModel, table=True):

@@ -1,8 +1,10 @@
 """A charter's Yjs state in SQL: an append-only update log plus one compacted snapshot.
 
-The state is the snapshot followed by every update still in the log. Compaction folds the entries
-it read into the snapshot and deletes exactly those, in one transaction, computed from the store
-itself (not from memory), so it is correct whichever process wrote the updates.
+The state is the snapshot followed by every update still in the log. Compaction reads the snapshot
+and the log and folds them (from the store itself, not from memory, so it is correct whichever
+process wrote the updates), then in one short transaction writes the new snapshot over the one it
+read (a version number says no other compaction came in between) and deletes exactly the entries
+it folded. The fold holds no transaction, so appends go on meanwhile.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from pycrdt import Doc
 from sqlalchemy import delete, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -68,49 +71,91 @@ def store_updates_blocking(session: Session, entries: Sequence[tuple[int, bytes]
     session.commit()
 
 
-async def compact(session: AsyncSession, charter_id: int) -> int:
-    """Fold the log into the snapshot and refresh the clause mirror; return entries folded.
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """A charter's snapshot and log folded into one state, not written yet."""
 
-    The caller commits; everything happens in its one transaction.
-    """
-    if session.bind.dialect.name == "postgresql":
-        # One compactor per charter at a time, whichever process asks.
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": charter_id})
-    snapshot = await session.get(DocumentSnapshot, charter_id, with_for_update=True)
-    rows = (
-        await session.execute(
-            select(DocumentUpdate.id, DocumentUpdate.data)
-            .where(DocumentUpdate.charter_id == charter_id)
-            .order_by(DocumentUpdate.id)
-        )
+    charter_id: int
+    ids: list[int]  # the log entries folded in
+    state: bytes
+    state_vector: bytes
+    texts: dict[str, tuple[str, str]]  # clause key → (title, body), for the clause mirror
+    version: int | None  # of the snapshot folded in (None: there was none)
+
+
+def fold_log_blocking(session: Session, charter_id: int) -> Folded | None:
+    """Read the snapshot and the log and fold them; None if the log is empty. Writes nothing."""
+    snapshot = session.get(DocumentSnapshot, charter_id)
+    rows = session.execute(
+        select(DocumentUpdate.id, DocumentUpdate.data)
+        .where(DocumentUpdate.charter_id == charter_id)
+        .order_by(DocumentUpdate.id)
     ).all()
+    version = snapshot.version if snapshot else None
+    base = [bytes(snapshot.data)] if snapshot else []
+    session.rollback()  # done reading: no transaction stays open while the state is folded
     if not rows:
-        return 0
-    last_id = rows[-1][0]
-    doc = load_document(([bytes(snapshot.data)] if snapshot else []) + [bytes(r[1]) for r in rows])
-    state, state_vector = doc.get_update(), doc.get_state()
-    if snapshot is None:
-        snapshot = DocumentSnapshot(charter_id=charter_id, data=state, last_update_id=last_id)
-    snapshot.data, snapshot.state_vector = state, state_vector
-    snapshot.last_update_id, snapshot.updated_at = last_id, utcnow()
-    session.add(snapshot)
+        return None
+    doc = load_document(base + [bytes(row[1]) for row in rows])
+    texts = {clause.key: (clause.title, clause.body) for clause in read_clauses(doc)}
+    ids = [row[0] for row in rows]
+    return Folded(charter_id, ids, doc.get_update(), doc.get_state(), texts, version)
+
+
+def store_folded_blocking(session: Session, folded: Folded) -> int:
+    """Write a folded state and delete the entries it folded, in one transaction.
+
+    Returns how many entries were folded; 0 (and nothing written) if another compaction wrote
+    the snapshot since ``folded`` was read: its entries may be gone, folded elsewhere. Entries
+    appended meanwhile stay in the log: they were not read, so they are not deleted.
+    """
+    charter_id = folded.charter_id
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # One compactor per charter at a time, whichever process asks.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": charter_id})
+    now = utcnow()
+    values = {
+        "data": folded.state,
+        "state_vector": folded.state_vector,
+        "last_update_id": folded.ids[-1],
+        "updated_at": now,
+    }
+    table = DocumentSnapshot.__table__  # type: ignore[attr-defined]
+    if folded.version is None:
+        try:
+            session.execute(table.insert().values(charter_id=charter_id, version=1, **values))
+        except IntegrityError:  # another compaction wrote the first snapshot meanwhile
+            session.rollback()
+            return 0
+    else:
+        # The first statement writes: on SQLite the transaction takes the write lock at once
+        # (a read first could not be upgraded once another connection has committed).
+        written = session.execute(
+            table.update()
+            .where(table.c.charter_id == charter_id, table.c.version == folded.version)
+            .values(version=folded.version + 1, **values)
+        )
+        if written.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            return 0
     # Exactly the entries read, by id: another process may have appended more since, with ids
     # inside the folded range (a range delete could drop them unfolded).
-    ids = [row[0] for row in rows]
-    for start in range(0, len(ids), 1000):
-        await session.execute(
-            delete(DocumentUpdate).where(DocumentUpdate.id.in_(ids[start : start + 1000]))
+    for start in range(0, len(folded.ids), 1000):
+        session.execute(
+            delete(DocumentUpdate).where(DocumentUpdate.id.in_(folded.ids[start : start + 1000]))  # type: ignore[union-attr]
         )
-    await _mirror_clause_texts(session, charter_id, doc)
-    log.info("charter %s: compacted %d updates into the snapshot", charter_id, len(rows))
-    return len(rows)
+    _mirror_clause_texts(session, charter_id, folded.texts, now)
+    session.commit()
+    log.info("charter %s: compacted %d updates into the snapshot", charter_id, len(folded.ids))
+    return len(folded.ids)
 
 
-async def _mirror_clause_texts(session: AsyncSession, charter_id: int, doc: Doc) -> None:
-    texts = {c.key: c for c in read_clauses(doc)}
-    clauses = await session.execute(select(Clause).where(Clause.charter_id == charter_id))
-    for clause in clauses.scalars():
-        text = texts.get(clause.key)
-        if text and (clause.title, clause.body) != (text.title, text.body):
-            clause.title, clause.body, clause.updated_at = text.title, text.body, utcnow()
+def _mirror_clause_texts(
+    session: Session, charter_id: int, texts: dict[str, tuple[str, str]], now: datetime
+) -> None:
+    for clause in session.execute(select(Clause).where(Clause.charter_id == charter_id)).scalars():
+        text_now = texts.get(clause.key)
+        if text_now and (clause.title, clause.body) != text_now:
+            clause.title, clause.body = text_now
+            clause.updated_at = now
             session.add(clause)

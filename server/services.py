@@ -45,7 +45,7 @@ class Services:
         metrics = Metrics()
         store = store_runner(settings.resolved_database_url, sessions)
         update_log = store_runner(settings.resolved_database_url, sessions, threads=1)
-        writer = UpdateWriter(sessions, update_log, metrics)
+        writer = UpdateWriter(update_log, store, metrics)
         fanout: Fanout = RedisFanout(settings.redis_url) if settings.redis_url else LocalFanout()
         return cls(
             settings,
