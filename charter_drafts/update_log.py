@@ -39,17 +39,30 @@ async def load_state(session: AsyncSession, charter_id: int) -> StoredState:
 
 def load_state_blocking(session: Session, charter_id: int) -> StoredState:
     snapshot = session.get(DocumentSnapshot, charter_id)
+    if snapshot is None:
+        return stored_state(None, None, logged_blocking(session, charter_id))
+    return stored_state(snapshot.data, snapshot.state_vector, logged_blocking(session, charter_id))
+
+
+def logged_blocking(session: Session, charter_id: int) -> list[bytes]:
+    """The charter's log entries not compacted yet, oldest first."""
     rows = session.execute(
         select(DocumentUpdate.data)
         .where(DocumentUpdate.charter_id == charter_id)
         .order_by(DocumentUpdate.id)
     )
-    logged = [bytes(data) for data in rows.scalars()]
-    state_vector = None
-    if snapshot is not None and snapshot.state_vector is not None and not logged:
-        state_vector = bytes(snapshot.state_vector)
-    updates = ([bytes(snapshot.data)] if snapshot else []) + logged
-    return StoredState(updates, len(logged), state_vector)
+    return [bytes(data) for data in rows.scalars()]
+
+
+def stored_state(
+    snapshot: bytes | None, state_vector: bytes | None, logged: list[bytes]
+) -> StoredState:
+    """The state from a snapshot's columns (None: no snapshot) and the entries after it."""
+    known_vector = (
+        bytes(state_vector) if snapshot is not None and state_vector and not logged else None
+    )
+    updates = ([bytes(snapshot)] if snapshot is not None else []) + logged
+    return StoredState(updates, len(logged), known_vector)
 
 
 async def append_updates(session: AsyncSession, entries: Sequence[tuple[int, bytes]]) -> None:

@@ -100,6 +100,9 @@ class Room:
             self._snapshot = (stored.updates[0], stored.state_vector)
         else:
             self._doc = load_document(stored.updates)
+        # The durable state as one update, for new clients (empty state vector) until it changes:
+        # a join burst encodes it once, not once a client.
+        self._whole: bytes | None = None
         self._in_flight: deque[bytes] = deque()
         self.connections: set[Connection] = set()
         self._presence: dict[int, _Presence] = {}
@@ -178,8 +181,12 @@ class Room:
         return False
 
     def _diff(self, state_vector: bytes) -> bytes:
-        if self._snapshot is not None and state_vector == EMPTY_STATE_VECTOR:
-            return self._snapshot[0]  # a new client: everything, as stored
+        if state_vector == EMPTY_STATE_VECTOR:  # a new client: everything
+            if self._snapshot is not None:
+                return self._snapshot[0]  # as stored
+            if self._whole is None:
+                self._whole = self.doc.get_update()
+            return self._whole
         try:
             return self.doc.get_update(state_vector)
         except ValueError as error:
@@ -337,6 +344,7 @@ class Room:
     def apply_stored(self, update: bytes) -> None:
         """An update another process stored (or the store had and this process missed)."""
         self.doc.apply_update(update)
+        self._whole = None
         if self._staging is not None:
             self._staging.apply_trusted(lambda doc: doc.apply_update(update))
         self._broadcast(update_message(update))
@@ -348,6 +356,7 @@ class Room:
         for update in updates:
             self.doc.apply_update(update)
             self._in_flight.popleft()
+        self._whole = None
         merged = updates[0] if len(updates) == 1 else merge_updates(*updates)
         self._broadcast(update_message(merged))
         self._metrics.updates_out.inc(len(self.connections))

@@ -11,17 +11,15 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict
 from functools import partial
 
-from sqlalchemy.orm import Session
-
 from charter_drafts.charters import get_charter_blocking
 from charter_drafts.database import SessionFactory
 from charter_drafts.document import load_document
 from charter_drafts.errors import NotFound
-from charter_drafts.models import Charter, Phase, Role
+from charter_drafts.models import Phase, Role
 from charter_drafts.permissions import Member
+from charter_drafts.room_state import load_room_state_blocking
 from charter_drafts.store import StoreRunner
-from charter_drafts.structure import frozen_keys_blocking
-from charter_drafts.update_log import StoredState, load_state, load_state_blocking
+from charter_drafts.update_log import load_state
 from server.events import EventHub
 from server.fanout import Fanout, Kind
 from server.metrics import Metrics
@@ -181,27 +179,21 @@ class Rooms:
         # Subscribe first and hold what arrives meanwhile: nothing falls between the two.
         early: list[tuple[Kind, bytes]] = []
         await self._fanout.subscribe(charter_id, lambda kind, data: early.append((kind, data)))
-
-        def read(session: Session) -> tuple[Charter, StoredState, frozenset[str]]:
-            charter = get_charter_blocking(session, slug)  # its phase, read after subscribing
-            if charter.id != charter_id:
-                raise NotFound(f"no charter '{slug}'")
-            stored = load_state_blocking(session, charter_id)
-            return charter, stored, frozen_keys_blocking(session, charter_id)
-
         try:
-            charter, stored, frozen = await self._store(read)
+            state = await self._store(lambda session: load_room_state_blocking(session, slug))
+            if state.charter_id != charter_id:  # read after subscribing, with its phase
+                raise NotFound(f"no charter '{slug}'")
         except BaseException:
             await self._fanout.unsubscribe(charter_id)
             raise
         room = Room(
-            charter.id,
+            charter_id,
             slug,
-            stored,
+            state.stored,
             self._writer,
             self._settings,
-            phase=Phase(charter.phase),
-            frozen=frozen,
+            phase=state.phase,
+            frozen=state.frozen,
             fanout=self._fanout,
             metrics=self._metrics,
         )
@@ -211,7 +203,7 @@ class Rooms:
         log.info(
             "room %s loaded from %d stored updates in %.1f ms",
             slug,
-            len(stored.updates),
+            len(state.stored.updates),
             (time.perf_counter() - started) * 1e3,
         )
         return room

@@ -8,16 +8,11 @@ that lacks what the first folded and deleted.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from pycrdt import Text, TransactionEvent
 from sqlalchemy import text
-from sqlalchemy.orm import Session
 
 from charter_drafts.charters import get_charter_blocking
-from charter_drafts.database import create_engine, create_session_factory
 from charter_drafts.document import clauses_of, load_document, read_clauses
 from charter_drafts.update_log import (
     fold_log_blocking,
@@ -26,6 +21,7 @@ from charter_drafts.update_log import (
     store_updates_blocking,
 )
 from tests.conftest import BACKENDS, ServerFactory
+from tests.stores import demo_store
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -34,18 +30,7 @@ pytestmark = pytest.mark.timeout(120)
 async def test_a_compaction_that_lost_the_race_writes_nothing_and_nothing_is_lost(
     make_server: ServerFactory, backend: str
 ) -> None:
-    store = make_server(backend, start=False)
-    for command in ("migrate", "seed-demo"):
-        done = store.cli(command)
-        assert done.returncode == 0, done.stderr
-    engine = create_engine(store.database_url)
-    sessions = create_session_factory(engine)
-
-    async def run(work: Callable[[Session], Any]) -> Any:
-        async with sessions() as session:
-            return await session.run_sync(work)
-
-    try:
+    async with demo_store(make_server, backend) as run:
         charter_id = (await run(lambda s: get_charter_blocking(s, "lampedusa"))).id
         doc = load_document((await run(lambda s: load_state_blocking(s, charter_id))).updates)
         made: list[bytes] = []
@@ -90,5 +75,3 @@ async def test_a_compaction_that_lost_the_race_writes_nothing_and_nothing_is_los
         )
         assert mirrored.startswith("three two one ")
         assert not mirrored.startswith("late ")
-    finally:
-        await engine.dispose()

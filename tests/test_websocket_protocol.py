@@ -33,14 +33,14 @@ EMPTY_STATE_VECTOR = b"\x00"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A demo server that pings every half second."""
+    """A demo server that pings every half second and logs everything (DEBUG)."""
     data_dir: Path = tmp_path_factory.mktemp("websocket-protocol")
     process = ServerProcess(
         data_dir,
         f"sqlite+aiosqlite:///{data_dir / 'charter-drafts.sqlite3'}",
         {"PING_INTERVAL_SECONDS": str(PING_INTERVAL)},
     )
-    process.start("--demo")
+    process.start("--demo", "--log-level", "debug")
     yield process
     process.stop()
 
@@ -97,6 +97,7 @@ def step2_clauses(frame: bytes) -> list[str]:
 
 
 async def test_the_log_names_the_socket_path_never_its_token(server: ServerProcess) -> None:
+    """Not even at DEBUG, where every socket is logged."""
     token = server.token(EDITOR)
     async with LiveClient.connect(server.ws_url()) as client:
         await asyncio.wait_for(client.synced.wait(), 10)
