@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -38,13 +38,23 @@ async def member_of(session: AsyncSession, user: User, charter_id: int) -> Membe
 
 def member_of_blocking(session: Session, user: User, charter_id: int) -> Member:
     assert user.id is not None
-    membership = session.execute(_membership_query(user.id, charter_id)).scalar()
+    return as_member(user, session.execute(_membership_query(user.id, charter_id)).scalar())
+
+
+def as_member(user: User, membership: Membership | None) -> Member:
+    """The user with their membership of a charter (None: they have none there)."""
+    assert user.id is not None
     return Member(
         user_id=user.id,
         role=Role(membership.role) if membership else None,
         site_admin=user.site_admin,
         organisation_id=membership.organisation_id if membership else None,
     )
+
+
+def membership_join(charter_id: int) -> ColumnElement[bool]:
+    """The condition that joins a user (``User``) to their membership of the charter."""
+    return and_(Membership.user_id == User.id, Membership.charter_id == charter_id)
 
 
 async def _membership(session: AsyncSession, user_id: int, charter_id: int) -> Membership | None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from charter_drafts import audit
 from charter_drafts.credentials import digest, new_secret
 from charter_drafts.errors import Invalid, NotFound, Unauthenticated
-from charter_drafts.models import ApiToken, User, utcnow
+from charter_drafts.memberships import membership_join
+from charter_drafts.models import ApiToken, Membership, User, utcnow
 
 TOKEN_PREFIX = "cdt"  # noqa: S105 (a label, not a secret)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -48,8 +50,31 @@ async def token_owner(session: AsyncSession, secret: str) -> tuple[User, ApiToke
 
 def token_owner_blocking(session: Session, secret: str) -> tuple[User, ApiToken]:
     """The active user a live token belongs to; notes when it was last used."""
-    query = select(ApiToken, User).join(User).where(ApiToken.secret_hash == digest(secret))
+    row = session.execute(_owner_query(secret)).first()
+    return _live(session, row)
+
+
+def token_member_blocking(
+    session: Session, secret: str, charter_id: int
+) -> tuple[User, ApiToken, Membership | None]:
+    """``token_owner_blocking`` and the owner's membership of the charter, in one statement."""
+    query = (
+        select(ApiToken, User, Membership)
+        .select_from(ApiToken)
+        .join(User, User.id == ApiToken.user_id)
+        .outerjoin(Membership, membership_join(charter_id))
+        .where(ApiToken.secret_hash == digest(secret))
+    )
     row = session.execute(query).first()
+    user, token = _live(session, row[:2] if row else None)
+    return user, token, row[2] if row else None
+
+
+def _owner_query(secret: str) -> Select[tuple[ApiToken, User]]:
+    return select(ApiToken, User).join(User).where(ApiToken.secret_hash == digest(secret))
+
+
+def _live(session: Session, row: Sequence[Any] | None) -> tuple[User, ApiToken]:
     if row is None:
         raise Unauthenticated("unknown API token")
     token, user = row

@@ -163,6 +163,20 @@ def store_folded_blocking(session: Session, folded: Folded) -> int:
     return len(folded.ids)
 
 
+def vacuum_log_blocking(session: Session) -> None:
+    """PostgreSQL: clear the log of the rows compactions deleted (no-op elsewhere).
+
+    The log is a queue: compaction deletes nearly everything appended. Until a vacuum, every
+    room load's read of the log still passes the deleted rows (measured: 1.3 ms for 20,000 of
+    them, 0.1 ms after), and autovacuum may be off or behind. SKIP_LOCKED: if another process
+    is vacuuming it already, this one does not wait.
+    """
+    if session.bind is None or session.bind.dialect.name != "postgresql":
+        return
+    connection = session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    connection.execute(text("VACUUM (SKIP_LOCKED, ANALYZE) document_update"))
+
+
 def _mirror_clause_texts(
     session: Session, charter_id: int, texts: dict[str, tuple[str, str]], now: datetime
 ) -> None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
 from charter_drafts.errors import Forbidden
-from charter_drafts.memberships import member_of_blocking
-from charter_drafts.models import ApiToken, User
+from charter_drafts.memberships import as_member, member_of_blocking, membership_join
+from charter_drafts.models import ApiToken, Membership, User
 from charter_drafts.permissions import Member
-from charter_drafts.tokens import token_owner_blocking
+from charter_drafts.tokens import token_member_blocking, token_owner_blocking
 
 SESSION_USER = "uid"
 SESSION_CSRF = "csrf"
@@ -88,3 +89,26 @@ def member_for_blocking(
     if caller.token is not None and caller.token.charter_id not in (None, charter_id):
         raise Forbidden("this API token is for another charter")
     return member_of_blocking(session, caller.user, charter_id)
+
+
+def caller_on_charter_blocking(
+    session: Session, presented: Credentials, charter_id: int
+) -> tuple[Principal | None, Member | None]:
+    """``principal_blocking`` and ``member_for_blocking`` in one statement (joining a live
+    document, where every statement is on the path of the client's first sync)."""
+    if presented.token is not None:
+        user, token, membership = token_member_blocking(session, presented.token, charter_id)
+        if token.charter_id not in (None, charter_id):
+            raise Forbidden("this API token is for another charter")
+        return Principal(user, token), as_member(user, membership)
+    if presented.user_id is None:
+        return None, None
+    query = (
+        select(User, Membership)
+        .outerjoin(Membership, membership_join(charter_id))
+        .where(User.id == presented.user_id)
+    )
+    row = session.execute(query).first()
+    if row is None or not row[0].active:
+        return None, None
+    return Principal(row[0], None), as_member(row[0], row[1])

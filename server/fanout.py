@@ -107,8 +107,12 @@ class RedisFanout:
             await self._redis.aclose()
 
     async def subscribe(self, charter_id: int, handler: Handler) -> None:
+        """Listen on the charter's channel (subscribed already: ``handler`` takes over)."""
         channel = self._channel(charter_id)
+        subscribed = channel in self._handlers
         self._handlers[channel] = handler
+        if subscribed:
+            return
         try:
             await self._pubsub.subscribe(channel)
         except (RedisError, OSError) as error:

@@ -52,6 +52,7 @@ class Rooms:
         self._writer = writer
         self._settings = settings
         self._rooms: dict[str, Room] = {}
+        self._charter_ids: dict[str, int] = {}  # of every charter loaded once (slugs never change)
         self._loading: dict[str, asyncio.Future[Room]] = {}
         self._unloads: dict[str, asyncio.Task[None]] = {}
         fanout.on_process_message(self._on_process_message)
@@ -59,6 +60,10 @@ class Rooms:
     def peek(self, slug: str) -> Room | None:
         """The room if it is loaded; never loads one."""
         return self._rooms.get(slug)
+
+    def known_charter_id(self, slug: str) -> int | None:
+        """The charter's id if its room was ever loaded here (loaded or not now)."""
+        return self._charter_ids.get(slug)
 
     def __len__(self) -> int:
         return len(self._rooms)
@@ -197,6 +202,7 @@ class Rooms:
             fanout=self._fanout,
             metrics=self._metrics,
         )
+        self._charter_ids[slug] = charter_id
         for kind, data in early:
             self._on_remote(room, kind, data)
         await self._fanout.subscribe(room.charter_id, partial(self._on_remote, room))

@@ -27,10 +27,13 @@ from charter_drafts.update_log import (
     fold_log_blocking,
     store_folded_blocking,
     store_updates_blocking,
+    vacuum_log_blocking,
 )
 from server.metrics import Metrics
 
 log = logging.getLogger(__name__)
+
+VACUUM_AFTER = 2000  # log entries compactions deleted before the log is vacuumed (PostgreSQL)
 
 
 class UpdateOwner(Protocol):
@@ -56,6 +59,7 @@ class UpdateWriter:
         self._storing = 0
         self._compactions: dict[int, asyncio.Future[int]] = {}
         self._compactor: asyncio.Task[None] | None = None
+        self._deleted = 0  # log entries compacted away since the last vacuum
         self._wakeup = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -166,3 +170,10 @@ class UpdateWriter:
             return
         if not future.done():
             future.set_result(stored)
+        self._deleted += stored
+        if self._deleted >= VACUUM_AFTER:
+            self._deleted = 0
+            try:
+                await self._reads(vacuum_log_blocking)
+            except Exception:
+                log.exception("vacuuming the update log failed")

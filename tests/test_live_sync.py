@@ -19,6 +19,7 @@ from server.protocol import (
     read_message,
     sync_step1,
 )
+from tests.conftest import ServerFactory
 from tests.servers import ServerProcess, eventually_async
 
 pytestmark = pytest.mark.timeout(120)
@@ -201,3 +202,28 @@ async def test_twenty_clients_joining_an_unloaded_room_at_once_all_sync(
         assert counts[0] >= 10
         await asyncio.sleep(0.6)  # let the room unload, so the next round loads it again
     assert server.log_text().count("room lampedusa loaded") == 3
+
+
+@pytest.mark.parametrize("token", ["cdt_not-a-token", None], ids=["bad-token", "anonymous"])
+async def test_a_refused_caller_of_an_idle_charter_gets_nothing_and_leaves_no_room(
+    make_server: ServerFactory, token: str | None
+) -> None:
+    """An idle charter loaded before starts loading while the caller is looked up; a refused
+    caller is sent nothing but the close, and the room unloads again."""
+    server = make_server(env={"ROOM_IDLE_SECONDS": "0.2"})
+    async with LiveClient.connect(server.ws_url()) as client:
+        await asyncio.wait_for(client.synced.wait(), 10)
+    await eventually_async(lambda: server.log_text().count("room lampedusa unloaded") == 1)
+    url = server.ws_url(as_=None) + (f"?token={token}" if token else "")
+    async with websockets.connect(url) as socket:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(socket.recv(), 10)  # the first thing received is the close
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
+    # It was loaded for the refused caller (while looking them up), then let go.
+    await eventually_async(lambda: server.log_text().count("room lampedusa unloaded") == 2)
+    assert server.log_text().count("room lampedusa loaded") == 2
+    # A member still gets in and reads the charter.
+    async with LiveClient.connect(server.ws_url()) as client:
+        await asyncio.wait_for(client.synced.wait(), 10)
+        assert "preamble" in client.clause_texts()
