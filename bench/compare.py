@@ -1221,7 +1221,8 @@ def _parser() -> argparse.ArgumentParser:
     add("--quick", action="store_true", help="small sizes everywhere: a smoke test of the script")
     add("--fanout-clients", type=_ints, default=[10, 100, 300], help="readers per round")
     add("--fanout-rate", type=float, default=20.0, help="writer updates per second")
-    add("--fanout-seconds", type=float, default=5.0, help="how long the writer writes")
+    # 15 s: over 100 updates (5 s) a single slow broadcast (300 of 30,000 samples) set the p99.
+    add("--fanout-seconds", type=float, default=15.0, help="how long the writer writes")
     add("--tp-writers", type=int, default=4, help="throughput: writers")
     add("--tp-readers", type=_ints, default=[4, 20], help="throughput: readers per round")
     add("--tp-seconds", type=float, default=5.0, help="throughput: seconds of sending per round")
