@@ -306,8 +306,8 @@ class WebSocketProtocol(asyncio.Protocol):
                 )
             return
         frames = self._frames
-        if self._close_sent or frames is None:
-            raise RuntimeError(f"Unexpected ASGI message '{kind}' after 'websocket.close'")
+        if self._close_sent or frames is None:  # closing: the app's close, the peer's, a ping's
+            raise ClientDisconnected()
         try:
             if kind == "websocket.send":
                 data = message.get("bytes")
