@@ -109,9 +109,8 @@ class RedisFanout:
     async def subscribe(self, charter_id: int, handler: Handler) -> None:
         """Listen on the charter's channel (subscribed already: ``handler`` takes over)."""
         channel = self._channel(charter_id)
-        subscribed = channel in self._handlers
         self._handlers[channel] = handler
-        if subscribed:
+        if channel in self._pubsub.channels:  # the SUBSCRIBE went out before
             return
         try:
             await self._pubsub.subscribe(channel)
@@ -174,7 +173,11 @@ class RedisFanout:
 
     async def _reconnect(self) -> None:
         try:
-            await self._pubsub.connect()  # re-subscribes every channel on connect
+            await self._pubsub.connect()  # re-subscribes every channel it had subscribed
+            # ...but not those whose SUBSCRIBE failed while Redis was away.
+            missing = [c for c in self._handlers if c not in self._pubsub.channels]
+            if missing:
+                await self._pubsub.subscribe(*missing)
             await self._pubsub.ping()
         except (RedisError, OSError):
             return
