@@ -86,9 +86,15 @@ def member_for_blocking(
     refused outright rather than treated as a non-member."""
     if caller is None:
         return None
-    if caller.token is not None and caller.token.charter_id not in (None, charter_id):
-        raise Forbidden("this API token is for another charter")
+    if caller.token is not None:
+        _refuse_other_charter(caller.token, charter_id)
     return member_of_blocking(session, caller.user, charter_id)
+
+
+def _refuse_other_charter(token: ApiToken, charter_id: int) -> None:
+    """A token of another charter is refused outright rather than taken for a non-member."""
+    if token.charter_id not in (None, charter_id):
+        raise Forbidden("this API token is for another charter")
 
 
 def caller_on_charter_blocking(
@@ -98,8 +104,7 @@ def caller_on_charter_blocking(
     document, where every statement is on the path of the client's first sync)."""
     if presented.token is not None:
         user, token, membership = token_member_blocking(session, presented.token, charter_id)
-        if token.charter_id not in (None, charter_id):
-            raise Forbidden("this API token is for another charter")
+        _refuse_other_charter(token, charter_id)
         return Principal(user, token), as_member(user, membership)
     if presented.user_id is None:
         return None, None
