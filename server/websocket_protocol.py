@@ -13,7 +13,8 @@ and two ``asyncio.Event`` (five deques of about 760 bytes) and a keepalive timer
 also logged each socket's whole URL, so a ``?token=`` secret went into the log. Here the handshake
 objects are dropped once the response is out, a socket keeps a slotted object, the frame parser,
 the scope and its task, an inbox list only while messages wait for the application, and the
-keepalive pings of all sockets share one timer; the log shows the path without the query.
+keepalive pings of all sockets share one timer (``server.websocket_shared``, with the header table
+sockets share); the log shows the path without the query.
 
 Flow control both ways, as uvicorn's: a message the application has not taken yet stops reading
 from the socket until it has (``INFLIGHT_PER_CONNECTION`` in ``server.websocket`` relies on it),
@@ -25,8 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
-from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any, cast
 from urllib.parse import unquote
@@ -40,102 +39,19 @@ from websockets.http11 import Request, Response
 from websockets.protocol import SEND_EOF, Protocol, Side, State
 from websockets.server import ServerProtocol
 
+from server.websocket_shared import scope_headers, shared_by
+
 log = logging.getLogger(__name__)
 # websockets' own per-connection lines ("connection open", "connection closed") repeat ours.
 wire_log = logging.getLogger(f"{__name__}.wire")
 wire_log.setLevel(logging.WARNING)
 
 ASGIMessage = dict[str, Any]
-MAX_REQUEST_BYTES = 64 * 1024  # an upgrade request (request line and headers) larger is refused
+# Bytes read while waiting for the end of an upgrade request before the connection is dropped
+# (uvicorn hands over whole requests; websockets answers 431 to a header line over 8 KiB).
+MAX_REQUEST_BYTES = 64 * 1024
 CLOSE_TIMEOUT = 10.0  # seconds to wait for the peer's answer to our close frame
-PING_GROUPS = 10  # the sockets are pinged in this many groups, one after the other
 ASGI = {"version": "3.0", "spec_version": "2.4"}
-# Headers whose values are the same for many sockets (one browser, one library): each distinct
-# (name, value) is kept once for all of them, as is every header name, not once per socket.
-SHARED_VALUES = frozenset(
-    {
-        "accept-encoding",
-        "accept-language",
-        "cache-control",
-        "connection",
-        "host",
-        "origin",
-        "pragma",
-        "sec-websocket-extensions",
-        "sec-websocket-version",
-        "upgrade",
-        "user-agent",
-    }
-)
-MAX_SHARED = 4096  # distinct names and (name, value) pairs kept; the table starts again beyond it
-_names: dict[str, bytes] = {}
-_pairs: dict[tuple[str, str], tuple[bytes, bytes]] = {}
-
-
-def _scope_headers(request: Request) -> list[tuple[bytes, bytes]]:
-    """The request's headers as ASGI wants them: lower-case names, bytes."""
-    if len(_names) >= MAX_SHARED or len(_pairs) >= MAX_SHARED:
-        _names.clear()
-        _pairs.clear()
-    headers = []
-    for name, value in request.headers.raw_items():
-        lower = name.lower()
-        if lower in SHARED_VALUES:
-            pair = _pairs.get((lower, value))
-            if pair is None:
-                pair = _pairs[lower, value] = (lower.encode(), value.encode("latin-1"))
-            headers.append(pair)
-            continue
-        encoded = _names.get(lower)
-        if encoded is None:
-            encoded = _names[lower] = lower.encode("latin-1")
-        headers.append((encoded, value.encode("latin-1")))
-    return headers
-
-
-class _Server:
-    """What every socket of one uvicorn server shares: settings, the app and the ping timer."""
-
-    def __init__(self, config: Config, state: ServerState, app_state: dict[str, Any]) -> None:
-        self.app = cast(Callable[..., Awaitable[None]], config.loaded_app)
-        self.root_path = config.root_path
-        self.max_size = config.ws_max_size
-        self.ping_interval = config.ws_ping_interval
-        self.app_state = app_state
-        self.state = state
-        # Accepted sockets not lost yet, in groups pinged in turn: the pings of thousands of
-        # sockets are spread over the interval instead of written in one turn of the loop.
-        self.groups: list[set[WebSocketProtocol]] = [set() for _ in range(PING_GROUPS)]
-        self._joined = 0
-        self._turn = 0
-        self._pinger: asyncio.TimerHandle | None = None
-
-    def watch(self, socket: WebSocketProtocol) -> None:
-        self.groups[self._joined % PING_GROUPS].add(socket)
-        self._joined += 1
-        if self._pinger is None and self.ping_interval:
-            self._schedule()
-
-    def forget(self, socket: WebSocketProtocol) -> None:
-        for group in self.groups:
-            group.discard(socket)
-
-    def _schedule(self) -> None:
-        assert self.ping_interval
-        loop = asyncio.get_running_loop()
-        self._pinger = loop.call_later(self.ping_interval / PING_GROUPS, self._ping_group)
-
-    def _ping_group(self) -> None:
-        """Ping the sockets of the next group; each group comes round once an interval."""
-        self._pinger = None
-        self._turn = (self._turn + 1) % PING_GROUPS
-        for socket in list(self.groups[self._turn]):
-            socket.keepalive()
-        if any(self.groups):
-            self._schedule()
-
-
-_servers: weakref.WeakKeyDictionary[ServerState, _Server] = weakref.WeakKeyDictionary()
 
 
 class WebSocketProtocol(asyncio.Protocol):
@@ -173,10 +89,7 @@ class WebSocketProtocol(asyncio.Protocol):
     ) -> None:
         if not config.loaded:
             config.load()
-        server = _servers.get(server_state)
-        if server is None:
-            server = _servers[server_state] = _Server(config, server_state, app_state)
-        self._server = server
+        self._server = shared_by(config, server_state, app_state)
         self._transport: asyncio.Transport | None = None
         self._handshake: ServerProtocol | None = ServerProtocol(max_size=None, logger=wire_log)
         self._early = b""  # bytes received before the upgrade is done
@@ -400,7 +313,7 @@ class WebSocketProtocol(asyncio.Protocol):
             "path": server.root_path + unquote(raw_path),
             "raw_path": (server.root_path + raw_path).encode("latin-1"),
             "query_string": query.encode("latin-1"),
-            "headers": _scope_headers(request),
+            "headers": scope_headers(request),
             "subprotocols": subprotocols,
             "state": server.app_state.copy(),
             "extensions": {},

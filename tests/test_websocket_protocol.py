@@ -153,6 +153,25 @@ async def test_a_malformed_upgrade_request_gets_400_and_the_server_carries_on(
         await asyncio.wait_for(client.synced.wait(), 10)
 
 
+async def test_an_oversized_upgrade_request_gets_431_and_the_server_carries_on(
+    server: ServerProcess,
+) -> None:
+    port = urlsplit(server.base_url).port
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        b"GET /ws/charters/lampedusa HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        b"Sec-WebSocket-Version: 13\r\nX-Padding: " + b"a" * 70_000 + b"\r\n\r\n"
+    )
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(), 10)  # until the server closes
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    assert b"\r\n\r\n" in answer  # a whole response, then the end of the connection
+    async with LiveClient.connect(server.ws_url()) as client:
+        await asyncio.wait_for(client.synced.wait(), 10)
+
+
 async def test_a_socket_refused_before_its_upgrade_gets_403(server: ServerProcess) -> None:
     with pytest.raises(websockets.InvalidStatus) as refused:
         async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws/elsewhere"):
