@@ -30,10 +30,10 @@ class Connection:
 
     __slots__ = (
         "_close",
+        "_direct",
         "_queue",
         "_queued_bytes",
         "_sender",
-        "_transport",
         "awareness_ids",
         "closed",
         "display_name",
@@ -56,7 +56,7 @@ class Connection:
         max_queue: int,
         max_queue_bytes: int,
         window: int,
-        transport: WebSocketProtocol | None = None,
+        direct: WebSocketProtocol | None = None,
         token_id: int | None = None,
     ) -> None:
         self.websocket = websocket
@@ -68,7 +68,7 @@ class Connection:
         self.awareness_ids: tuple[int, ...] = ()  # usually one: a tuple is a sixth of a set
         self.pending_bytes = 0  # sent updates still waiting in staging for missing parts
         self.window = asyncio.Semaphore(window)
-        self._transport = transport
+        self._direct = direct  # its socket, to write broadcast frames to at once (None: ASGI)
         # Only while there is a backlog: an idle connection keeps no queue and no task.
         self._queue: deque[bytes] | None = None
         self._queued_bytes = 0
@@ -86,7 +86,7 @@ class Connection:
         """
         if self._close is not None:
             return False
-        direct = self._transport
+        direct = self._direct
         if self._sender is None and direct and direct.write_frame(frame or encode_frame(message)):
             return True
         if self._queue is None:

@@ -135,7 +135,7 @@ async def live_socket(scope: Scope, receive: Receive, send: Send) -> None:
         max_queue=settings.send_queue_messages,
         max_queue_bytes=settings.send_queue_bytes,
         window=settings.inflight_per_connection,
-        transport=direct_writer(websocket.scope),
+        direct=direct_writer(websocket.scope),
         token_id=joiner.token_id,
     )
     room.join(connection)
