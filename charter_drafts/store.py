@@ -2,7 +2,8 @@
 
 Joining a live document looks up the charter, the caller and their membership; loading a room
 reads the charter, its stored state and its frozen clauses; the update writer appends and commits
-a batch (on a runner of its own, so commits never queue behind reads). Through the async SQLite
+a batch (on a runner of its own, so commits never queue behind reads; on SQLite straight through
+the driver, see ``DriverAppender``). Through the async SQLite
 driver every statement is several hand-offs to the driver's thread and back (about 1 ms per query
 here), so these run as one blocking function instead: on SQLite in a small thread pool with a
 blocking connection (one hand-off for the whole function), on PostgreSQL through the async
@@ -12,14 +13,16 @@ session's ``run_sync`` (asyncpg needs no thread). The same function serves both.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Protocol, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from charter_drafts.database import SessionFactory, sqlite_file_engine
+from charter_drafts.update_log import DriverAppender, store_updates_blocking
 
 T = TypeVar("T")
 
@@ -28,6 +31,12 @@ class StoreRunner(Protocol):
     async def __call__(self, work: Callable[[Session], T]) -> T: ...
 
     def close(self) -> None: ...
+
+
+class UpdateLogRunner(StoreRunner, Protocol):
+    async def store_updates(self, entries: Sequence[tuple[int, bytes]]) -> None:
+        """Append (charter id, update) entries to the log and commit them."""
+        ...
 
 
 class ThreadRunner:
@@ -49,6 +58,21 @@ class ThreadRunner:
         self._engine.dispose()
 
 
+class LogThreadRunner(ThreadRunner):
+    """SQLite's update log: one thread, so appends and compaction writes take turns."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine, threads=1)
+        self._append = DriverAppender(engine)
+
+    async def store_updates(self, entries: Sequence[tuple[int, bytes]]) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._pool, self._append, entries)
+
+    def close(self) -> None:
+        self._pool.submit(self._append.close)  # on its own thread, before the pool stops
+        super().close()
+
+
 class SessionRunner:
     """PostgreSQL: ``work`` runs on the event loop through an async session's ``run_sync``."""
 
@@ -59,11 +83,20 @@ class SessionRunner:
         async with self._sessions() as session:
             return await session.run_sync(work)
 
+    async def store_updates(self, entries: Sequence[tuple[int, bytes]]) -> None:
+        await self(partial(store_updates_blocking, entries=entries))
+
     def close(self) -> None:
         pass
 
 
 def store_runner(database_url: str, sessions: SessionFactory, threads: int = 4) -> StoreRunner:
-    """``threads``: how many SQLite threads (the update writer has one of its own)."""
+    """Reads, joins and room loads: on SQLite ``threads`` threads."""
     engine = sqlite_file_engine(database_url)
     return SessionRunner(sessions) if engine is None else ThreadRunner(engine, threads)
+
+
+def update_log_runner(database_url: str, sessions: SessionFactory) -> UpdateLogRunner:
+    """The update writer's own runner (appends, and the writes of compactions)."""
+    engine = sqlite_file_engine(database_url)
+    return SessionRunner(sessions) if engine is None else LogThreadRunner(engine)

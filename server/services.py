@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from charter_drafts.database import SessionFactory, create_engine, create_session_factory
-from charter_drafts.store import StoreRunner, store_runner
+from charter_drafts.store import StoreRunner, store_runner, update_log_runner
 from server.fanout import Fanout, LocalFanout, RedisFanout
 from server.metrics import Metrics
 from server.rooms import Rooms
@@ -44,7 +44,7 @@ class Services:
         sessions = create_session_factory(engine)
         metrics = Metrics()
         store = store_runner(settings.resolved_database_url, sessions)
-        update_log = store_runner(settings.resolved_database_url, sessions, threads=1)
+        update_log = update_log_runner(settings.resolved_database_url, sessions)
         writer = UpdateWriter(update_log, store, metrics)
         fanout: Fanout = RedisFanout(settings.redis_url) if settings.redis_url else LocalFanout()
         return cls(

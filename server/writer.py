@@ -22,13 +22,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
-from charter_drafts.store import StoreRunner
-from charter_drafts.update_log import (
-    fold_log_blocking,
-    store_folded_blocking,
-    store_updates_blocking,
-    vacuum_log_blocking,
-)
+from charter_drafts.store import StoreRunner, UpdateLogRunner
+from charter_drafts.update_log import fold_log_blocking, store_folded_blocking, vacuum_log_blocking
 from server.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -51,7 +46,7 @@ class _Entry:
 
 
 class UpdateWriter:
-    def __init__(self, update_log: StoreRunner, reads: StoreRunner, metrics: Metrics) -> None:
+    def __init__(self, update_log: UpdateLogRunner, reads: StoreRunner, metrics: Metrics) -> None:
         self._log = update_log  # a runner of its own: commits never queue behind reads
         self._reads = reads  # where compactions read and fold the log
         self._metrics = metrics
@@ -126,12 +121,11 @@ class UpdateWriter:
     async def _store(self, batch: list[_Entry]) -> None:
         self._storing = len(batch)
         entries = [(e.owner.charter_id, e.update) for e in batch]
-        store = partial(store_updates_blocking, entries=entries)
         delay = 0.05
         while True:
             started = time.perf_counter()
             try:
-                await self._log(store)
+                await self._log.store_updates(entries)
                 break
             except Exception:
                 # Keep the updates: the rooms stay loaded and their clients wait (back-pressure).

@@ -14,14 +14,19 @@ from tests.conftest import ServerFactory
 StoreRun = Callable[[Callable[[Session], Any]], Awaitable[Any]]
 
 
-@asynccontextmanager
-async def demo_store(make_server: ServerFactory, backend: str) -> AsyncIterator[StoreRun]:
-    """Run blocking store functions on a fresh demo database, as the server runs them."""
+def demo_database(make_server: ServerFactory, backend: str) -> str:
+    """A fresh, migrated database holding the demo charter: its URL."""
     server = make_server(backend, start=False)
     for command in ("migrate", "seed-demo"):
         done = server.cli(command)
         assert done.returncode == 0, done.stderr
-    engine = create_engine(server.database_url)
+    return server.database_url
+
+
+@asynccontextmanager
+async def demo_store(make_server: ServerFactory, backend: str) -> AsyncIterator[StoreRun]:
+    """Run blocking store functions on a fresh demo database, as the server runs them."""
+    engine = create_engine(demo_database(make_server, backend))
     sessions = create_session_factory(engine)
 
     async def run(work: Callable[[Session], Any]) -> Any:
