@@ -71,11 +71,14 @@ from loadgen import (
     CpuWindow,
     Reader,
     Sampler,
+    WireReader,
     Writer,
     now,
     open_all,
+    pause_collector,
     percentile,
     raise_open_file_limit,
+    resume_collector,
     run_round,
     source_commit,
     with_token,
@@ -545,7 +548,7 @@ class Pipelined(Writer):
                         self.denials.append(message.reason)
         except ConnectionClosed:
             pass
-        self._ended(socket)
+        self._ended(socket.close_code, socket.close_reason)
 
     async def pump(self, edit: Callable[[int], None], until: float, window: int, limit: int) -> int:
         """Make and send updates (``edit(seq)`` makes update ``seq``) until ``until`` or
@@ -599,7 +602,7 @@ class Typist(Pipelined):
 
 async def fresh_view(url: str) -> list[tuple[str, str, str]]:
     """The document as a newly joined client sees it: (key, title, body) in order."""
-    reader = Reader()
+    reader = WireReader()
     try:
         await reader.open(url)
         await reader.wait_synced(30)
@@ -689,7 +692,7 @@ async def throughput_round(
 ) -> None:
     run = secrets.token_hex(3)
     writers = [Pipelined(f" [t{run}w{w}#".encode()) for w in range(args.tp_writers)]
-    readers = [Reader() for _ in range(count)]
+    readers = [WireReader() for _ in range(count)]
     offsets = target.log_offsets()
     for writer in writers:
         await writer.open(target.url("throughput", 0))
@@ -705,6 +708,7 @@ async def throughput_round(
         return lambda seq: text.insert(len(text), marker.format(seq))
 
     cpu = CpuWindow(target.pids(), target.store_pids)
+    pause_collector()
     cpu.start()
     started = now()
     until = started + args.tp_seconds
@@ -730,6 +734,7 @@ async def throughput_round(
         if waiting:
             await asyncio.sleep(0.02)
     share = cpu.stop()
+    resume_collector()
     denials = sum(len(w.denials) for w in writers)
     await close_all([*readers, *writers])
 
@@ -807,11 +812,11 @@ async def scenario_idle(target: Target, args: argparse.Namespace, report: Report
     # The first connection of each room gives the reference its content (ours has it stored).
     anchors = await target.ready(rooms)
     if not anchors:
-        anchors = [Reader() for _ in rooms]
+        anchors = [WireReader() for _ in rooms]
         failures = await open_all(anchors, [target.url(r, i) for i, r in enumerate(rooms)], 50, 30)
     else:
         failures = 0
-    clients = [Reader() for _ in range(count - len(anchors))]
+    clients = [WireReader() for _ in range(count - len(anchors))]
     urls = [target.url(rooms[i % len(rooms)], i) for i in range(len(clients))]
     failures += await open_all(clients, urls, 50, 30)
     connected = now()
@@ -854,7 +859,7 @@ async def scenario_idle(target: Target, args: argparse.Namespace, report: Report
 
 async def connect_time(url: str) -> tuple[float, float, int]:
     """Connect → sync step 2 (ms), of which the websocket upgrade (ms), and step 2's size."""
-    reader = Reader()
+    reader = WireReader()
     try:
         await reader.open(url)
         await reader.wait_synced(30)
@@ -942,7 +947,7 @@ async def cold_round(
             f"stored within --cold-build-limit {args.cold_build_limit:g} s"
         )
     # Loaded: the typist stays (and a holder on each other process keeps the room loaded there).
-    holders = [Reader() for _ in range(target.processes - 1)]
+    holders = [WireReader() for _ in range(target.processes - 1)]
     await open_all(holders, [target.url(room, p + 1) for p in range(len(holders))], 50, 30)
     await asyncio.sleep(0.5)
     loaded = []
@@ -993,7 +998,7 @@ async def scenario_join(target: Target, args: argparse.Namespace, report: Report
         if round_ and target.stores():
             for room in rooms:
                 await wait_unloaded(target, offsets, f"bench-{room}", 60)
-        clients = [Reader() for _ in range(args.join_rooms * args.join_clients)]
+        clients = [WireReader() for _ in range(args.join_rooms * args.join_clients)]
         urls = [target.url(rooms[i % len(rooms)], i // len(rooms)) for i in range(len(clients))]
         cpu = CpuWindow(target.pids(), target.store_pids)
         cpu.start()
