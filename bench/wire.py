@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
-from websockets.http11 import Response
+from websockets.http11 import USER_AGENT, Response
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
@@ -76,7 +76,11 @@ class Wire(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]  # a TCP transport (uvloop's too)
-        self._protocol.send_request(self._protocol.connect())
+        request = self._protocol.connect()
+        # The request the websockets asyncio client sends (and browsers send one too): servers
+        # that keep the upgrade request per connection keep the same bytes.
+        request.headers["User-Agent"] = USER_AGENT
+        self._protocol.send_request(request)
         self._flush()
 
     def data_received(self, data: bytes) -> None:
