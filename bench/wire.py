@@ -44,7 +44,12 @@ class Wire(asyncio.Protocol):
         wire = cls(url, on_message)
         loop = asyncio.get_running_loop()
         await loop.create_connection(lambda: wire, wire._uri.host, wire._uri.port)
-        await wire._upgraded
+        try:
+            await wire._upgraded
+        except BaseException:  # refused (an HTTP status), cancelled or timed out
+            if wire._transport is not None:
+                wire._transport.abort()
+            raise
         return wire
 
     # What the load generator calls
