@@ -6,7 +6,8 @@ writer then appends a small text with a sequence marker (`` [fanout RUN.N #SEQ]`
 body, ``--rate`` times a second for ``--seconds`` seconds, sending each update as it is made.
 
 The latency of an update at a reader is the time from the writer's ``send`` to the moment the
-reader's task receives the broadcast holding that update. The server may merge several updates
+bytes of the broadcast holding that update reach this process (readers parse frames in the read
+that brought them: ``wire.py``). The server may merge several updates
 into one broadcast (group commit), so updates are identified by content: the marker is plain
 ASCII and Yjs (encoding v1) stores inserted text verbatim, so every marker of a merged update is
 found in the frame's bytes. During the run a reader only stamps and keeps each update frame (one
