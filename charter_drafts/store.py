@@ -3,11 +3,11 @@
 Joining a live document looks up the charter, the caller and their membership; loading a room
 reads the charter, its stored state and its frozen clauses; the update writer appends and commits
 a batch (on a runner of its own, so commits never queue behind reads; on SQLite straight through
-the driver, see ``DriverAppender``). Through the async SQLite
-driver every statement is several hand-offs to the driver's thread and back (about 1 ms per query
-here), so these run as one blocking function instead: on SQLite in a small thread pool with a
-blocking connection (one hand-off for the whole function), on PostgreSQL through the async
-session's ``run_sync`` (asyncpg needs no thread). The same function serves both.
+the driver, see ``DriverAppender``). Through the async SQLite driver every statement is several
+hand-offs to the driver's thread and back (about 1 ms per query here), so these run as one
+blocking function instead: on SQLite in a small thread pool with a blocking connection (one
+hand-off for the whole function), on PostgreSQL through the async session's ``run_sync``
+(asyncpg needs no thread). The same function serves both.
 """
 
 from __future__ import annotations

@@ -92,8 +92,9 @@ class DriverAppender:
     the timestamp's stored form come from the table's definition); what it leaves out is the work
     SQLAlchemy does around one statement: a session, a connection checked out of the pool and
     reset on its return, the statement's compiled-cache look-up and result. Measured in the
-    server at 20 updates/s (the fan-out benchmark): the insert took 0.41 ms of a 1.2 ms
-    append-and-commit through a session, the rest being the commit's fsync.
+    server at 20 updates/s (the fan-out benchmark): through a session the insert took 0.41 ms
+    and an update went from accepted to broadcast in 1.5 ms; through the driver 0.13 and 0.86
+    ms, of which the commit's ``fdatasync`` is 0.51 ms.
 
     For one thread at a time (the update writer's). After an error the connection is dropped
     and the next call opens another.
