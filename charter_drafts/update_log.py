@@ -39,10 +39,17 @@ async def load_state(session: AsyncSession, charter_id: int) -> StoredState:
 
 
 def load_state_blocking(session: Session, charter_id: int) -> StoredState:
-    snapshot = session.get(DocumentSnapshot, charter_id)
+    """The charter's stored state: its snapshot and the log entries after it.
+
+    The log is read first. A compaction committed between the two reads has moved entries
+    into the snapshot and deleted them from the log: read in this order they are read twice,
+    which is harmless (Yjs updates are idempotent); in the other they would be missing.
+    """
+    logged = logged_blocking(session, charter_id)
+    snapshot = session.get(DocumentSnapshot, charter_id, populate_existing=True)
     if snapshot is None:
-        return stored_state(None, None, logged_blocking(session, charter_id))
-    return stored_state(snapshot.data, snapshot.state_vector, logged_blocking(session, charter_id))
+        return stored_state(None, None, logged)
+    return stored_state(snapshot.data, snapshot.state_vector, logged)
 
 
 def logged_blocking(session: Session, charter_id: int) -> list[bytes]:
