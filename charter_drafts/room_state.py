@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from charter_drafts.errors import NotFound
-from charter_drafts.models import Charter, Clause, DocumentSnapshot, DocumentUpdate, Phase
-from charter_drafts.update_log import StoredState, stored_state
+from charter_drafts.models import Charter, Clause, DocumentSnapshot, Phase
+from charter_drafts.update_log import StoredState, logged_blocking, stored_state
 
 KEY_SEPARATOR = "\n"  # never in a clause key (``c-`` and hex digits, or a demo slug)
 
@@ -36,7 +36,8 @@ class RoomState:
 
 def load_room_state_blocking(session: Session, slug: str) -> RoomState:
     """The charter ``slug`` as its live room starts from it. Raises ``NotFound``."""
-    logged = logged_by_slug_blocking(session, slug)  # first: see the module's docstring
+    charter_id_of_slug = select(Charter.id).where(Charter.slug == slug).scalar_subquery()
+    logged = logged_blocking(session, charter_id_of_slug)  # first: see the module's docstring
     frozen = (
         select(func.aggregate_strings(Clause.key, KEY_SEPARATOR))
         .where(Clause.charter_id == Charter.id, Clause.frozen)
@@ -62,14 +63,3 @@ def load_room_state_blocking(session: Session, slug: str) -> RoomState:
         frozenset(frozen_keys.split(KEY_SEPARATOR)) if frozen_keys else frozenset(),
         stored_state(snapshot, state_vector, logged),
     )
-
-
-def logged_by_slug_blocking(session: Session, slug: str) -> list[bytes]:
-    """The log entries of charter ``slug`` not compacted yet, oldest first."""
-    rows = session.execute(
-        select(DocumentUpdate.data)
-        .join(Charter, Charter.id == DocumentUpdate.charter_id)
-        .where(Charter.slug == slug)
-        .order_by(DocumentUpdate.id)
-    )
-    return [bytes(data) for data in rows.scalars()]

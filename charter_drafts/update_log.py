@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, select, text
+from sqlalchemy import ColumnElement, Engine, delete, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -52,8 +52,8 @@ def load_state_blocking(session: Session, charter_id: int) -> StoredState:
     return stored_state(snapshot.data, snapshot.state_vector, logged)
 
 
-def logged_blocking(session: Session, charter_id: int) -> list[bytes]:
-    """The charter's log entries not compacted yet, oldest first."""
+def logged_blocking(session: Session, charter_id: int | ColumnElement[int]) -> list[bytes]:
+    """The charter's log entries not compacted yet, oldest first (``charter_id``: or a query's)."""
     rows = session.execute(
         select(DocumentUpdate.data)
         .where(DocumentUpdate.charter_id == charter_id)
