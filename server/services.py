@@ -8,7 +8,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from charter_drafts.database import SessionFactory, create_engine, create_session_factory
+from charter_drafts.database import (
+    SessionFactory,
+    create_engine,
+    create_session_factory,
+    warm_pool,
+)
 from charter_drafts.store import StoreRunner, store_runner, update_log_runner
 from server.fanout import Fanout, LocalFanout, RedisFanout
 from server.metrics import Metrics
@@ -61,6 +66,13 @@ class Services:
         )
 
     async def start(self) -> None:
+        try:
+            opened = await warm_pool(self.engine, self.settings.database_pool_warm)
+        except Exception as error:  # the store may come later: /readyz says so meanwhile
+            log.warning("could not open the store's first connections: %r", error)
+        else:
+            if opened:
+                log.info("opened %d connections to the store", opened)
         self.writer.start()
         await self.fanout.start(self.rooms.resync)
         if self.settings.redis_url:

@@ -31,6 +31,8 @@ class Settings:
     database_url: str = ""  # empty: a SQLite file in data_dir
     # PostgreSQL connections each process opens and keeps (10 more may open for a burst).
     database_pool_size: int = 25
+    # Of those, how many it opens at start rather than when first needed.
+    database_pool_warm: int = 4
     # Redis for fan-out between several server processes; empty: one process.
     redis_url: str = ""
     # With Redis: how often open rooms catch up with the store, for what a process that died

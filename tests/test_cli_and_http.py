@@ -6,11 +6,12 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 
 from charter_drafts.demo_content import DEMO_CLAUSES, DEMO_TITLE
 from server.client import LiveClient
 from tests.conftest import ServerFactory
-from tests.servers import ServerProcess, eventually_async
+from tests.servers import POSTGRES_ADMIN_URL, ServerProcess, eventually_async
 
 
 def test_migrate_and_seed_demo_are_idempotent(make_server: ServerFactory) -> None:
@@ -190,3 +191,28 @@ def test_bootstrapping_an_instance_with_the_cli(make_server: ServerFactory) -> N
         m["display_name"]: (m["role"], (m["organisation"] or {}).get("country")) for m in members
     }
     assert roles == {"Clerk": ("secretariat", None), "Mayor": ("editor", "IT")}
+
+
+async def _backends_of(database_url: str) -> int:
+    """How many connections PostgreSQL has open to the database of ``database_url``."""
+    import asyncpg
+
+    name = database_url.rsplit("/", 1)[1]
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL + "/postgres", timeout=5)
+    try:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = $1"
+        return int(await connection.fetchval(query, name))
+    finally:
+        await connection.close()
+
+
+@pytest.mark.postgres
+async def test_a_server_on_postgresql_opens_its_first_connections_as_it_starts(
+    make_server: ServerFactory,
+) -> None:
+    warm = make_server("postgres", env={"DATABASE_POOL_WARM": "6"})
+    lazy = make_server("postgres", env={"DATABASE_POOL_WARM": "0"})
+    # Each has answered one request (the start waits for it) and seeded the demo charter.
+    assert await _backends_of(warm.database_url) >= 6
+    assert await _backends_of(lazy.database_url) < 6
+    assert warm.get("/readyz", as_=None).json() == {"status": "ready", "checks": {"store": True}}
