@@ -56,7 +56,7 @@ import tempfile
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -434,7 +434,8 @@ class Row:
     scenario: str
     metric: str
     better: str  # "lower" or "higher"
-    values: dict[str, float] = field(default_factory=dict)
+    values: dict[str, float] = field(default_factory=dict)  # the median of the samples
+    samples: dict[str, list[float]] = field(default_factory=dict)  # one per run (``--repeat``)
     text: dict[str, str] = field(default_factory=dict)  # shown instead of the value
     target: str = ""  # the issue's target for ours, if any
     check: Callable[[dict[str, float]], bool] | None = None
@@ -454,9 +455,17 @@ class Report:
 
     def put(self, key: str, target: str, value: float, text: str | None = None) -> None:
         row = self.rows[key]
-        row.values[target] = value
+        samples = row.samples.setdefault(target, [])
+        samples.append(value)
+        row.values[target] = statistics.median(samples)
         if text is not None:
             row.text[target] = text
+
+
+def paired_ratios(row: Row, target: str) -> list[float]:
+    """``target`` over the reference, run by run (the runs of ``--repeat`` alternate them)."""
+    pairs = zip(row.samples.get(target, []), row.samples.get("node", []), strict=False)
+    return [a / b for a, b in pairs if b and not math.isnan(a) and not math.isnan(b)]
 
 
 def fmt(value: float) -> str:
@@ -475,6 +484,15 @@ def ratio(a: float | None, b: float | None) -> str:
     if b == 0:
         return "–" if a == 0 else "∞"
     return f"{a / b:.2f}"
+
+
+def ratio_cell(row: Row, target: str) -> str:
+    """The ratio of the medians; over several runs also the run-by-run ratios' range."""
+    cell = ratio(row.values.get(target), row.values.get("node"))
+    runs = paired_ratios(row, target)
+    if len(runs) > 1 and cell != "–":
+        cell += f" ({min(runs):.2f}–{max(runs):.2f})"
+    return cell
 
 
 def cpu_text(share: CpuShare) -> str:
@@ -1079,19 +1097,25 @@ async def measure(
 
 
 async def run_all(targets: list[Target], args: argparse.Namespace, report: Report) -> None:
-    if "fanout" in args.scenarios:
-        await measure(
-            targets,
-            lambda t: scenario_fanout(t, args, report),
-            f"fan-out: 1 writer at {args.fanout_rate:g}/s for {args.fanout_seconds:g} s, "
-            f"N = {', '.join(map(str, args.fanout_clients))} readers",
-        )
-    if "throughput" in args.scenarios:
-        await measure(
-            targets,
-            lambda t: scenario_throughput(t, args, report),
-            f"throughput: {args.tp_writers} writers as fast as possible for {args.tp_seconds:g} s",
-        )
+    # ``--repeat``: the targets take turns, in one order then the other, so that a machine
+    # growing slower or faster during the run weighs on each alike.
+    for run in range(args.repeat):
+        order = targets if run % 2 == 0 else targets[::-1]
+        of = f" (run {run + 1} of {args.repeat})" if args.repeat > 1 else ""
+        if "fanout" in args.scenarios:
+            await measure(
+                order,
+                lambda t: scenario_fanout(t, args, report),
+                f"fan-out: 1 writer at {args.fanout_rate:g}/s for {args.fanout_seconds:g} s, "
+                f"N = {', '.join(map(str, args.fanout_clients))} readers{of}",
+            )
+        if "throughput" in args.scenarios:
+            await measure(
+                order,
+                lambda t: scenario_throughput(t, args, report),
+                f"throughput: {args.tp_writers} writers as fast as possible for "
+                f"{args.tp_seconds:g} s{of}",
+            )
     if "idle" in args.scenarios:
         for count in args.idle:
             for per_room in (0, args.idle_per_room):
@@ -1117,6 +1141,18 @@ async def run_all(targets: list[Target], args: argparse.Namespace, report: Repor
         )
 
 
+def runs_met(row: Row, target: str) -> str:
+    """Over several runs: in how many of them the target was met, run by run."""
+    mine, theirs = row.samples.get(target, []), row.samples.get("node", [])
+    if row.check is None or len(mine) < 2:
+        return ""
+    if "Node" in row.target:
+        runs = [row.check({"ours": a, "node": b}) for a, b in zip(mine, theirs, strict=False)]
+    else:
+        runs = [row.check({"ours": a, "node": math.nan}) for a in mine]
+    return f" (in {sum(runs)} of {len(runs)} runs)"
+
+
 def print_tables(report: Report, names: list[str]) -> None:
     others = [n for n in names if n != "node"]
     ratios = [n for n in others if "node" in names]
@@ -1127,7 +1163,7 @@ def print_tables(report: Report, names: list[str]) -> None:
     for row in report.rows.values():
         cells = [row.scenario, row.metric]
         cells += [row.text.get(n, fmt(row.values.get(n, math.nan))) for n in names]
-        cells += [ratio(row.values.get(n), row.values.get("node")) for n in ratios]
+        cells += [ratio_cell(row, n) for n in ratios]
         verdicts = []
         for n in others if row.check is not None else []:
             mine, theirs = row.values.get(n, math.nan), row.values.get("node", math.nan)
@@ -1137,6 +1173,7 @@ def print_tables(report: Report, names: list[str]) -> None:
                 verdict = "n/a"
             else:
                 verdict = "yes" if row.check({"ours": mine, "node": theirs}) else "**no**"
+                verdict += runs_met(row, n)
             verdicts.append((f"{LABELS[n]}: " if len(others) > 1 else "") + verdict)
         cells += [row.target, ", ".join(verdicts)]
         lines.append("| " + " | ".join(cells) + " |")
@@ -1148,9 +1185,13 @@ def print_tables(report: Report, names: list[str]) -> None:
     print()
     cpu_lines = ["| measurement | " + " | ".join(LABELS[n] for n in names) + " |"]
     cpu_lines.append("|---|" + "---|" * len(names))
-    by_measurement: dict[str, dict[str, CpuShare]] = {}
+    runs: dict[str, dict[str, list[CpuShare]]] = {}
     for measurement, target, share in report.cpu:
-        by_measurement.setdefault(measurement, {})[target] = share
+        runs.setdefault(measurement, {}).setdefault(target, []).append(share)
+    by_measurement = {
+        measurement: {target: median_share(shares) for target, shares in targets.items()}
+        for measurement, targets in runs.items()
+    }
     for measurement, shares in by_measurement.items():
         cells = []
         for n in names:
@@ -1171,6 +1212,14 @@ def print_tables(report: Report, names: list[str]) -> None:
     print()
     for note in report.notes:
         print(f"note: {note}")
+
+
+def median_share(shares: list[CpuShare]) -> CpuShare:
+    """Each part's median over the runs of a measurement (``--repeat``)."""
+    parts = [f.name for f in fields(CpuShare)]
+    return CpuShare(
+        *(statistics.median(getattr(share, name) for share in shares) for name in parts)
+    )
 
 
 def settle(targets: list[Target]) -> None:
@@ -1239,6 +1288,13 @@ def _parser() -> argparse.ArgumentParser:
     add("--token", help="with --url: sent as ?token= on every connection")
     add("--server-pid", type=int, help="with --url: the server's pid (RSS and CPU)")
     add("--quick", action="store_true", help="small sizes everywhere: a smoke test of the script")
+    add(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs of the fan-out and throughput scenarios, the targets taking turns: medians, "
+        "and the run-by-run ratios' range",
+    )
     add("--fanout-clients", type=_ints, default=[10, 100, 300], help="readers per round")
     add("--fanout-rate", type=float, default=20.0, help="writer updates per second")
     # 15 s: over 100 updates (5 s) a single slow broadcast (300 of 30,000 samples) set the p99.
@@ -1284,6 +1340,7 @@ def main() -> int:
         (1 <= args.cold_samples <= 100 and 0 <= args.cold_samples_unloaded <= 20, "--cold-*"),
         (1 <= args.join_rooms <= 100 and 1 <= args.join_clients <= 200, "--join-*"),
         (1 <= args.join_rounds <= 10 and 0 < args.join_timeout <= 300, "--join-*"),
+        (1 <= args.repeat <= 10, "--repeat"),
     ]
     for ok, flag in limits:
         if not ok:
@@ -1336,6 +1393,11 @@ def main() -> int:
         f"{platform.python_implementation()} {platform.python_version()} (load generator and "
         f"ours, uvloop), Node {node_version()}, server {commit or '?'}; "
         f"{time.monotonic() - started:.0f} s"
+        + (
+            f"; fan-out and throughput: medians of {args.repeat} runs each"
+            if args.repeat > 1
+            else ""
+        )
     )
     print()
     print_tables(report, names)
