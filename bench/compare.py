@@ -1210,7 +1210,7 @@ def print_tables(report: Report, names: list[str]) -> None:
                 "of a core: that measurement is bounded by the load generator, not the server"
             )
     print()
-    for note in report.notes:
+    for note in dict.fromkeys(report.notes):  # once, however many runs made it
         print(f"note: {note}")
 
 
