@@ -25,6 +25,7 @@ from server.writer import UpdateWriter
 log = logging.getLogger(__name__)
 
 SIGN_IN_WINDOW = 15 * 60.0
+WARM_POOL_SECONDS = 10.0  # an unreachable store does not hold up the start for longer
 
 
 @dataclass
@@ -67,7 +68,8 @@ class Services:
 
     async def start(self) -> None:
         try:
-            opened = await warm_pool(self.engine, self.settings.database_pool_warm)
+            async with asyncio.timeout(WARM_POOL_SECONDS):
+                opened = await warm_pool(self.engine, self.settings.database_pool_warm)
         except Exception as error:  # the store may come later: /readyz says so meanwhile
             log.warning("could not open the store's first connections: %r", error)
         else:
