@@ -46,6 +46,7 @@ def load_state_blocking(session: Session, charter_id: int) -> StoredState:
     which is harmless (Yjs updates are idempotent); in the other they would be missing.
     """
     logged = logged_blocking(session, charter_id)
+    # Read now, after the log: a snapshot this session loaded before would be returned as it was.
     snapshot = session.get(DocumentSnapshot, charter_id, populate_existing=True)
     if snapshot is None:
         return stored_state(None, None, logged)
