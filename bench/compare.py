@@ -663,6 +663,11 @@ async def scenario_fanout(target: Target, args: argparse.Namespace, report: Repo
             f"{percentile(result.echo_ms, 50):.1f} ms; updates/broadcast "
             f"{result.delivered / result.broadcasts if result.broadcasts else math.nan:.2f}"
         )
+        print(
+            f"    per update: first reader p50 {percentile(result.first_ms, 50):.2f} ms, first "
+            f"to last reader p50 {percentile(result.spread_ms, 50):.2f} ms; the slowest 1 % of "
+            f"deliveries are of {result.tail_updates} of {len(result.first_ms)} updates"
+        )
         share = CpuShare(
             result.window_seconds,
             result.server_cpu,
@@ -683,9 +688,15 @@ async def scenario_fanout(target: Target, args: argparse.Namespace, report: Repo
             ),
         )  # fmt: skip
         report.row(f"{key}p50", "fan-out", f"N={clients}: p50 delivery latency, ms")
+        report.row(f"{key}first", "fan-out", f"N={clients}: first reader's latency p50, ms")
+        report.row(f"{key}spread", "fan-out", f"N={clients}: first to last reader p50, ms")
+        report.row(f"{key}tail", "fan-out", f"N={clients}: updates the slowest 1 % are of")
         report.row(f"{key}loss", "fan-out", f"N={clients}: lost (undelivered) updates, %")
         report.put(f"{key}p50", target.name, percentile(lat, 50))
         report.put(f"{key}p99", target.name, percentile(lat, 99))
+        report.put(f"{key}first", target.name, percentile(result.first_ms, 50))
+        report.put(f"{key}spread", target.name, percentile(result.spread_ms, 50))
+        report.put(f"{key}tail", target.name, result.tail_updates)
         report.put(f"{key}loss", target.name, 100 * loss)
         if loss > 0:  # a latency over the updates that did arrive proves nothing
             report.rows[f"{key}p99"].failed[target.name] = "updates lost"

@@ -69,6 +69,11 @@ def report(result: Result) -> None:
         f"writer echo p50 {percentile(result.echo_ms, 50):.1f}  "
         f"p99 {percentile(result.echo_ms, 99):.1f}"
     )
+    print(
+        f"  per update: first reader p50 {percentile(result.first_ms, 50):.1f} ms, first to "
+        f"last reader p50 {percentile(result.spread_ms, 50):.1f} ms; the slowest 1 % of "
+        f"deliveries are of {result.tail_updates} of {len(result.first_ms)} updates"
+    )
     per_broadcast = result.delivered / result.broadcasts if result.broadcasts else math.nan
     print(
         f"  updates per broadcast {per_broadcast:.2f}; server RSS {result.rss_synced / 2**20:.0f}"

@@ -377,6 +377,10 @@ class Result:
     duplicates: int = 0
     latencies_ms: list[float] = field(default_factory=list)
     echo_ms: list[float] = field(default_factory=list)
+    # Per update, sorted: the first reader's latency, and from the first reader to the last.
+    first_ms: list[float] = field(default_factory=list)
+    spread_ms: list[float] = field(default_factory=list)
+    tail_updates: int = 0  # how many updates the slowest 1 % of (reader, update) pairs are of
     broadcasts: int = 0  # update frames received, summed over readers
     dropped: int = 0
     diverged: int | None = None
@@ -549,6 +553,7 @@ async def run_round(
     # Analysis, after the clock stopped.
     send_times = writer.send_times
     by_second: list[list[float]] = [[] for _ in range(math.ceil(count / args.rate))]
+    by_update: dict[int, list[float]] = {}
     for reader in live:
         seen: set[int] = set()
         result.broadcasts += len(reader.frames)
@@ -562,12 +567,16 @@ async def run_round(
                 latency = (received - send_times[seq]) * 1e3
                 result.latencies_ms.append(latency)
                 by_second[int(seq / args.rate)].append(latency)
+                by_update.setdefault(seq, []).append(latency)
         result.delivered += len(seen)
     for received, frame in writer.frames:
         for match in pattern.findall(frame):
             result.echo_ms.append((received - send_times[int(match)]) * 1e3)
     result.frames_sent = result.broadcasts + len(writer.frames)
     result.latencies_ms.sort()
+    result.first_ms = sorted(min(values) for values in by_update.values())
+    result.spread_ms = sorted(max(values) - min(values) for values in by_update.values())
+    result.tail_updates = tail_updates(by_update, result.latencies_ms)
     result.p50_by_second = [percentile(sorted(values), 50) for values in by_second]
     result.max_by_second = [max(values, default=math.nan) for values in by_second]
     result.echo_ms.sort()
@@ -575,6 +584,18 @@ async def run_round(
         expected_text = read_clauses(writer.doc)
         result.diverged = sum(1 for r in live if read_clauses(r.document()) != expected_text)
     return result
+
+
+def tail_updates(by_update: dict[int, list[float]], latencies: list[float]) -> int:
+    """How many updates the slowest 1 % of (reader, update) latencies belong to.
+
+    Few means the p99 is made by a few slow broadcasts (a stall on one side or the other),
+    not by every broadcast being slow at its end: then it moves from run to run.
+    """
+    if not latencies:
+        return 0
+    threshold = percentile(latencies, 99)
+    return sum(1 for values in by_update.values() if max(values) >= threshold)
 
 
 def raise_open_file_limit(needed: int) -> None:
