@@ -49,6 +49,7 @@ def load_room_state_blocking(session: Session, slug: str) -> RoomState:
             Charter.phase,
             DocumentSnapshot.data,
             DocumentSnapshot.state_vector,
+            DocumentSnapshot.version,
             frozen,
         )
         .outerjoin(DocumentSnapshot, DocumentSnapshot.charter_id == Charter.id)
@@ -56,10 +57,10 @@ def load_room_state_blocking(session: Session, slug: str) -> RoomState:
     ).first()
     if row is None:
         raise NotFound(f"no charter '{slug}'")
-    charter_id, phase, snapshot, state_vector, frozen_keys = row
+    charter_id, phase, snapshot, state_vector, version, frozen_keys = row
     return RoomState(
         charter_id,
         Phase(phase),
         frozenset(frozen_keys.split(KEY_SEPARATOR)) if frozen_keys else frozenset(),
-        stored_state(snapshot, state_vector, logged),
+        stored_state(snapshot, state_vector, version, logged),
     )

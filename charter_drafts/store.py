@@ -34,8 +34,8 @@ class StoreRunner(Protocol):
 
 
 class UpdateLogRunner(StoreRunner, Protocol):
-    async def store_updates(self, entries: Sequence[tuple[int, bytes]]) -> None:
-        """Append (charter id, update) entries to the log and commit them."""
+    async def store_updates(self, entries: Sequence[tuple[int, bytes]]) -> int:
+        """Append (charter id, update) entries to the log and commit them; the last one's id."""
         ...
 
 
@@ -65,8 +65,8 @@ class LogThreadRunner(ThreadRunner):
         super().__init__(engine, threads=1)
         self._append = DriverAppender(engine)
 
-    async def store_updates(self, entries: Sequence[tuple[int, bytes]]) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._pool, self._append, entries)
+    async def store_updates(self, entries: Sequence[tuple[int, bytes]]) -> int:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self._append, entries)
 
     def close(self) -> None:
         self._pool.submit(self._append.close)  # on its own thread, before the pool stops
@@ -83,8 +83,8 @@ class SessionRunner:
         async with self._sessions() as session:
             return await session.run_sync(work)
 
-    async def store_updates(self, entries: Sequence[tuple[int, bytes]]) -> None:
-        await self(partial(store_updates_blocking, entries=entries))
+    async def store_updates(self, entries: Sequence[tuple[int, bytes]]) -> int:
+        return await self(partial(store_updates_blocking, entries=entries))
 
     def close(self) -> None:
         pass

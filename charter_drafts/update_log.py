@@ -1,10 +1,17 @@
 """A charter's Yjs state in SQL: an append-only update log plus one compacted snapshot.
 
 The state is the snapshot followed by every update still in the log. Compaction reads the snapshot
-and the log and folds them (from the store itself, not from memory, so it is correct whichever
-process wrote the updates), then in one short transaction writes the new snapshot over the one it
-read (a version number says no other compaction came in between) and deletes exactly the entries
-it folded. The fold holds no transaction, so appends go on meanwhile.
+and the log and folds them (from the store itself, so it is correct whichever process wrote the
+updates), then in one short transaction writes the new snapshot over the one it read (a version
+number says no other compaction came in between) and deletes exactly the entries it folded. The
+fold holds no transaction, so appends go on meanwhile.
+
+A live room can instead give its durable document as the new snapshot (``Folded.from_memory``):
+no decoding of the whole history, which is most of a compaction's cost. It says which entries
+that document holds: every entry of the charter up to an id, so many of them. The write checks
+it: the snapshot's version must be the one the document was built on, and deleting the entries
+up to that id must delete exactly that many; otherwise it writes nothing (another process wrote
+or compacted meanwhile) and the caller folds from the store.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from pycrdt import Doc
 from sqlalchemy import ColumnElement, Engine, delete, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +40,8 @@ class StoredState:
     logged: int  # how many of them are log entries not yet compacted
     # The state vector of the whole state, when the store has it (a snapshot and nothing logged).
     state_vector: bytes | None = None
+    version: int | None = None  # of the snapshot read (None: there was none)
+    last_id: int = 0  # of the last log entry read (0: none)
 
 
 async def load_state(session: AsyncSession, charter_id: int) -> StoredState:
@@ -49,48 +59,60 @@ def load_state_blocking(session: Session, charter_id: int) -> StoredState:
     # Read now, after the log: a snapshot this session loaded before would be returned as it was.
     snapshot = session.get(DocumentSnapshot, charter_id, populate_existing=True)
     if snapshot is None:
-        return stored_state(None, None, logged)
-    return stored_state(snapshot.data, snapshot.state_vector, logged)
+        return stored_state(None, None, None, logged)
+    return stored_state(snapshot.data, snapshot.state_vector, snapshot.version, logged)
 
 
-def logged_blocking(session: Session, charter_id: int | ColumnElement[int]) -> list[bytes]:
-    """The charter's log entries not compacted yet, oldest first (``charter_id``: or a query's)."""
+def logged_blocking(
+    session: Session, charter_id: int | ColumnElement[int]
+) -> list[tuple[int, bytes]]:
+    """The charter's log entries not compacted yet, (id, update) oldest first (``charter_id``:
+    or a query's)."""
     rows = session.execute(
-        select(DocumentUpdate.data)
+        select(DocumentUpdate.id, DocumentUpdate.data)
         .where(DocumentUpdate.charter_id == charter_id)
         .order_by(DocumentUpdate.id)
     )
-    return [bytes(data) for data in rows.scalars()]
+    return [(entry_id, bytes(data)) for entry_id, data in rows]
 
 
 def stored_state(
-    snapshot: bytes | None, state_vector: bytes | None, logged: list[bytes]
+    snapshot: bytes | None,
+    state_vector: bytes | None,
+    version: int | None,
+    logged: list[tuple[int, bytes]],
 ) -> StoredState:
     """The state from a snapshot's columns (None: no snapshot) and the entries after it."""
     known_vector = (
         bytes(state_vector) if snapshot is not None and state_vector and not logged else None
     )
-    updates = ([bytes(snapshot)] if snapshot is not None else []) + logged
-    return StoredState(updates, len(logged), known_vector)
+    updates = ([bytes(snapshot)] if snapshot is not None else []) + [data for _, data in logged]
+    version = version if snapshot is not None else None
+    last_id = logged[-1][0] if logged else 0
+    return StoredState(updates, len(logged), known_vector, version, last_id)
 
 
-async def append_updates(session: AsyncSession, entries: Sequence[tuple[int, bytes]]) -> None:
-    """Add (charter id, update) entries to the log; the caller commits."""
-    await session.run_sync(append_updates_blocking, entries)
+async def append_updates(session: AsyncSession, entries: Sequence[tuple[int, bytes]]) -> int:
+    """Add (charter id, update) entries to the log; the caller commits (the last one's id)."""
+    return await session.run_sync(append_updates_blocking, entries)
 
 
-def append_updates_blocking(session: Session, entries: Sequence[tuple[int, bytes]]) -> None:
-    if entries:
-        # A Core insert: the ORM's bulk path costs more than the commit itself here.
-        now = utcnow()
-        rows = [{"charter_id": cid, "data": data, "created_at": now} for cid, data in entries]
-        session.execute(DocumentUpdate.__table__.insert(), rows)  # type: ignore[attr-defined]
+def append_updates_blocking(session: Session, entries: Sequence[tuple[int, bytes]]) -> int:
+    """Add entries to the log; the caller commits. Returns the last one's id (0: none)."""
+    if not entries:
+        return 0
+    # A Core insert: the ORM's bulk path costs more than the commit itself here.
+    now = utcnow()
+    rows = [{"charter_id": cid, "data": data, "created_at": now} for cid, data in entries]
+    table = DocumentUpdate.__table__  # type: ignore[attr-defined]
+    return max(session.execute(table.insert().returning(table.c.id), rows).scalars())
 
 
-def store_updates_blocking(session: Session, entries: Sequence[tuple[int, bytes]]) -> None:
-    """Append and commit: the update writer's whole trip to the store."""
-    append_updates_blocking(session, entries)
+def store_updates_blocking(session: Session, entries: Sequence[tuple[int, bytes]]) -> int:
+    """Append and commit: the update writer's whole trip to the store (the last entry's id)."""
+    last_id = append_updates_blocking(session, entries)
     session.commit()
+    return last_id
 
 
 class DriverAppender:
@@ -119,9 +141,10 @@ class DriverAppender:
         self._created_at = created_at.bind_processor(engine.dialect) or (lambda value: value)
         self._connection: PoolProxiedConnection | None = None
 
-    def __call__(self, entries: Sequence[tuple[int, bytes]]) -> None:
+    def __call__(self, entries: Sequence[tuple[int, bytes]]) -> int:
+        """Append and commit; the id of the last entry appended (0: none)."""
         if not entries:
-            return
+            return 0
         if self._connection is None:
             self._connection = self._engine.raw_connection()
         connection = self._connection
@@ -130,6 +153,8 @@ class DriverAppender:
             cursor = connection.cursor()
             try:
                 cursor.executemany(self._sql, [(cid, data, created) for cid, data in entries])
+                cursor.execute("SELECT last_insert_rowid()")  # this connection's last insert
+                (last_id,) = cursor.fetchone()
             finally:
                 cursor.close()
             connection.commit()
@@ -137,6 +162,7 @@ class DriverAppender:
             self._connection = None
             connection.invalidate()  # rolled back and closed: nothing half-written stays
             raise
+        return int(last_id)
 
     def close(self) -> None:
         if self._connection is not None:
@@ -149,11 +175,27 @@ class Folded:
     """A charter's snapshot and log folded into one state, not written yet."""
 
     charter_id: int
-    ids: list[int]  # the log entries folded in
+    # The log entries folded in, by id; None: every entry up to ``last_id``, ``count`` of them.
+    ids: list[int] | None
+    last_id: int
+    count: int
     state: bytes
     state_vector: bytes
     texts: dict[str, tuple[str, str]]  # clause key → (title, body), for the clause mirror
     version: int | None  # of the snapshot folded in (None: there was none)
+
+    @classmethod
+    def from_memory(
+        cls, charter_id: int, doc: Doc, version: int | None, last_id: int, count: int
+    ) -> Folded:
+        """A live document as the new snapshot: built on snapshot ``version`` and holding the
+        ``count`` log entries up to ``last_id`` (the write checks both)."""
+        state, vector = doc.get_update(), doc.get_state()
+        return cls(charter_id, None, last_id, count, state, vector, clause_texts(doc), version)
+
+
+def clause_texts(doc: Doc) -> dict[str, tuple[str, str]]:
+    return {clause.key: (clause.title, clause.body) for clause in read_clauses(doc)}
 
 
 def fold_log_blocking(session: Session, charter_id: int) -> Folded | None:
@@ -170,9 +212,9 @@ def fold_log_blocking(session: Session, charter_id: int) -> Folded | None:
     if not rows:
         return None
     doc = load_document(base + [bytes(row[1]) for row in rows])
-    texts = {clause.key: (clause.title, clause.body) for clause in read_clauses(doc)}
     ids = [row[0] for row in rows]
-    return Folded(charter_id, ids, doc.get_update(), doc.get_state(), texts, version)
+    state, vector = doc.get_update(), doc.get_state()
+    return Folded(charter_id, ids, ids[-1], len(ids), state, vector, clause_texts(doc), version)
 
 
 def store_folded_blocking(session: Session, folded: Folded) -> int:
@@ -180,7 +222,9 @@ def store_folded_blocking(session: Session, folded: Folded) -> int:
 
     Returns how many entries were folded; 0 (and nothing written) if another compaction wrote
     the snapshot since ``folded`` was read: its entries may be gone, folded elsewhere. Entries
-    appended meanwhile stay in the log: they were not read, so they are not deleted.
+    appended meanwhile stay in the log: they were not read, so they are not deleted. A fold
+    from memory also writes nothing if the log holds other entries up to its ``last_id`` than
+    the ones it counted (another process appended them, and its document may lack them).
     """
     charter_id = folded.charter_id
     if session.bind is not None and session.bind.dialect.name == "postgresql":
@@ -190,7 +234,7 @@ def store_folded_blocking(session: Session, folded: Folded) -> int:
     values = {
         "data": folded.state,
         "state_vector": folded.state_vector,
-        "last_update_id": folded.ids[-1],
+        "last_update_id": folded.last_id,
         "updated_at": now,
     }
     table = DocumentSnapshot.__table__  # type: ignore[attr-defined]
@@ -211,16 +255,35 @@ def store_folded_blocking(session: Session, folded: Folded) -> int:
         if written.rowcount != 1:  # type: ignore[attr-defined]
             session.rollback()
             return 0
-    # Exactly the entries read, by id: another process may have appended more since, with ids
-    # inside the folded range (a range delete could drop them unfolded).
-    for start in range(0, len(folded.ids), 1000):
-        session.execute(
-            delete(DocumentUpdate).where(DocumentUpdate.id.in_(folded.ids[start : start + 1000]))  # type: ignore[union-attr]
+    if folded.ids is None:
+        # One statement, so its count is of the rows it deleted: an entry another process
+        # appended in the range and committed since is counted (and the delete undone), one
+        # not committed yet is neither seen nor deleted.
+        deleted = session.execute(
+            delete(DocumentUpdate).where(
+                DocumentUpdate.charter_id == charter_id,  # type: ignore[arg-type]
+                DocumentUpdate.id <= folded.last_id,  # type: ignore[operator]
+            )
         )
+        if deleted.rowcount != folded.count:  # type: ignore[attr-defined]
+            session.rollback()
+            return 0
+    else:
+        # Exactly the entries read, by id: another process may have appended more since, with
+        # ids inside the folded range (a range delete could drop them unfolded).
+        for start in range(0, len(folded.ids), 1000):
+            chunk = folded.ids[start : start + 1000]
+            session.execute(delete(DocumentUpdate).where(DocumentUpdate.id.in_(chunk)))  # type: ignore[union-attr]
     _mirror_clause_texts(session, charter_id, folded.texts, now)
     session.commit()
-    log.info("charter %s: compacted %d updates into the snapshot", charter_id, len(folded.ids))
-    return len(folded.ids)
+    source = "the store" if folded.ids is not None else "the live document"
+    log.info(
+        "charter %s: compacted %d updates into the snapshot, folded from %s",
+        charter_id,
+        folded.count,
+        source,
+    )
+    return folded.count
 
 
 def vacuum_log_blocking(session: Session) -> None:

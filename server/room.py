@@ -38,7 +38,7 @@ from charter_drafts.permissions import (
     refusal_reason,
 )
 from charter_drafts.staging import Staging
-from charter_drafts.update_log import StoredState
+from charter_drafts.update_log import Folded, StoredState
 from server.connection import Connection
 from server.fanout import Fanout, Kind
 from server.frames import encode_frame
@@ -112,6 +112,12 @@ class Room:
         self._writer = writer
         self._settings = settings
         self._logged = stored.logged
+        # What ``doc`` holds of the store, for a fold from memory: the snapshot's version, and
+        # the charter's log entries up to ``_last_id``, ``_entries`` of them (None: unknown, a
+        # fold from memory was refused; compactions fold from the store).
+        self._version = stored.version
+        self._last_id = stored.last_id
+        self._entries: int | None = stored.logged
         self._rested = 0.0  # monotonic time after which a busy room may compact again
         self._refusals: dict[Connection, int] = {}
         self._fanout = fanout
@@ -355,8 +361,12 @@ class Room:
 
     # After the store
 
-    def committed(self, updates: list[bytes]) -> None:
-        """Called by the writer once ``updates`` are stored, in the order they were accepted."""
+    def committed(self, updates: list[bytes], last_id: int) -> None:
+        """Called by the writer once ``updates`` are stored, in the order they were accepted;
+        every log entry of their batch is stored, up to ``last_id``."""
+        if self._entries is not None:
+            self._entries += len(updates)
+            self._last_id = max(self._last_id, last_id)
         for update in updates:
             self.doc.apply_update(update)
             self._in_flight.popleft()
@@ -375,14 +385,15 @@ class Room:
         """Fold the log into the snapshot while the room is busy; then rest ``COMPACTION_REST``
         times as long as that took (at most ``MAX_COMPACTION_REST``) before the next one.
 
-        A compaction decodes the whole document, so its cost grows with the document while the
-        trigger (every ``compact_after`` entries) does not: under a burst of edits to a large
-        charter, back-to-back compactions took a fifth of the server's samples (py-spy, the
-        throughput benchmark), holding the interpreter lock the edits needed. Resting bounds
-        them to a fifth of the time at most; the bound on the rest keeps the log from growing
-        without end, which would make every fold longer, hence every rest. The compactions at
-        unload and at shutdown do not rest. At 20 edits a second nothing changes: 500 entries
-        take 25 s to come, and a rest is a few tenths of a second at most.
+        A compaction's cost grows with the document (a fold from the store decodes all of it, one
+        from memory encodes it) while the trigger (every ``compact_after`` entries) does not:
+        under a burst of edits to a large charter, back-to-back folds from the store took a
+        fifth of the server's samples (py-spy, the throughput benchmark), holding the
+        interpreter lock the edits needed. Resting bounds them to a fifth of the time at most;
+        the bound on the rest keeps the log from growing without end, which would make every
+        fold from the store longer, hence every rest. The compactions at unload and at shutdown
+        do not rest. At 20 edits a second nothing changes: 500 entries take 25 s to come, and a
+        rest is a few tenths of a second at most.
         """
         started = time.monotonic()
         self._rested = math.inf  # one at a time
@@ -394,7 +405,28 @@ class Room:
             )
             _log_failure(future)
 
-        self._writer.compact(self.charter_id).add_done_callback(done)
+        self._writer.compact(self.charter_id, self).add_done_callback(done)
+
+    def fold(self) -> Folded | None:
+        """The durable document as the charter's new snapshot (``UpdateWriter``'s ``Foldable``).
+
+        None when it cannot stand for the store's state (a fold from memory was refused once)
+        or when there is nothing to fold; the writer then folds from the store.
+        """
+        if not self._entries:  # None (unknown) or 0
+            return None
+        return Folded.from_memory(
+            self.charter_id, self.doc, self._version, self._last_id, self._entries
+        )
+
+    def folded(self, folded: Folded, count: int) -> None:
+        if self._entries is None:
+            return
+        if count:
+            self._entries -= count
+            self._version = (folded.version or 0) + 1
+        else:  # another process wrote or compacted: what ``doc`` holds is not known any more
+            self._entries = None
 
     def _broadcast(self, message: bytes) -> None:
         if not self.connections:

@@ -231,7 +231,7 @@ class Rooms:
             if room.connections or room.pending:
                 return
             with contextlib.suppress(Exception):  # logged by the writer; the log stays whole
-                await self._writer.compact(room.charter_id)
+                await self._writer.compact(room.charter_id, room)
             if room.connections or room.pending or self._rooms.get(room.slug) is not room:
                 return
             del self._rooms[room.slug]
@@ -255,7 +255,7 @@ class Rooms:
                 await self._writer.flush()
                 for room in list(self._rooms.values()):
                     with contextlib.suppress(Exception):
-                        await self._writer.compact(room.charter_id)
+                        await self._writer.compact(room.charter_id, room)
         except TimeoutError:
             log.error(
                 "shutting down without storing %d accepted updates: the store did not take "

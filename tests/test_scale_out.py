@@ -30,8 +30,8 @@ class Cluster:
 @pytest.fixture
 def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]:
     """Two processes; by default the periodic resync is too slow to matter, so what crosses
-    between them crosses over Redis (a test may ask for a fast resync with indirect=True)."""
-    resync = str(getattr(request, "param", 600))
+    between them crosses over Redis (a test may set other settings with indirect=True)."""
+    settings: dict[str, str] = getattr(request, "param", {})
     with ExitStack() as stack:
         url = database_url_for("postgres", tmp_path, stack)
         redis = RedisProcess(tmp_path)
@@ -40,10 +40,11 @@ def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]
         env = {
             "REDIS_URL": redis.url,
             "SECRET_KEY": "cluster-secret",
-            "RESYNC_SECONDS": resync,
+            "RESYNC_SECONDS": "600",
             # Short, so a test can see a dead process's clients leave; none of these clients
             # renews its presence, and no test needs it to last.
             "PRESENCE_TIMEOUT_SECONDS": "3",
+            **settings,
         }
         servers = []
         for name in ("a", "b"):
@@ -122,7 +123,7 @@ async def test_a_revoked_token_closes_its_socket_on_the_other_process(cluster: C
     assert closed.value.rcvd.code == 4401
 
 
-@pytest.mark.parametrize("cluster", [1], indirect=True)
+@pytest.mark.parametrize("cluster", [{"RESYNC_SECONDS": "1"}], indirect=True)
 async def test_killing_one_process_mid_burst_loses_nothing_a_client_saw(cluster: Cluster) -> None:
     async with (
         LiveClient.connect(cluster.a.ws_url()) as writer_a,
@@ -182,3 +183,32 @@ async def test_clients_converge_after_redis_restarts(cluster: Cluster) -> None:
         await eventually_async(
             lambda: str(on_b.text("preamble", "title")).startswith("Live again: ")
         )
+
+
+@pytest.mark.parametrize("cluster", [{"COMPACT_AFTER": "20"}], indirect=True)
+async def test_compactions_while_both_processes_write_lose_nothing(cluster: Cluster) -> None:
+    """Each process's room would fold its own document into the snapshot; the other's entries
+    are interleaved with its own in the log, so the store refuses that and the compaction folds
+    from the store instead. Every edit survives both processes' compactions and a restart."""
+    async with (
+        LiveClient.connect(cluster.a.ws_url()) as on_a,
+        LiveClient.connect(cluster.b.ws_url()) as on_b,
+    ):
+        await asyncio.wait_for(on_a.synced.wait(), 10)
+        await asyncio.wait_for(on_b.synced.wait(), 10)
+        for index in range(150):
+            on_a.text("preamble", "body").insert(0, f"<a3.{index}>")
+            on_b.text("preamble", "body").insert(0, f"<b3.{index}>")
+            await asyncio.sleep(0.004)
+        await eventually_async(lambda: body(on_a) == body(on_b), 15)
+        written = set(MARKER.findall(body(on_a)))
+    assert len(written) == 300
+    logs = cluster.a.log_text() + cluster.b.log_text()
+    assert "folded from the store" in logs
+    assert "the store refused a fold from memory" in logs
+    for server in (cluster.a, cluster.b):
+        server.stop()
+    cluster.b.start()
+    async with LiveClient.connect(cluster.b.ws_url()) as fresh:
+        await asyncio.wait_for(fresh.synced.wait(), 10)
+        assert set(MARKER.findall(body(fresh))) == written
