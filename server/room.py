@@ -367,11 +367,11 @@ class Room:
         if self._entries is not None:
             self._entries += len(updates)
             self._last_id = max(self._last_id, last_id)
-        for update in updates:
-            self.doc.apply_update(update)
+        merged = updates[0] if len(updates) == 1 else merge_updates(*updates)
+        self.doc.apply_update(merged)  # one transaction for the batch, not one per update
+        for _ in updates:
             self._in_flight.popleft()
         self._whole = None
-        merged = updates[0] if len(updates) == 1 else merge_updates(*updates)
         self._broadcast(update_message(merged))
         self._metrics.updates_out.inc(len(self.connections))
         # Stored already: the other processes may show it at once.
