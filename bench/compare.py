@@ -98,6 +98,7 @@ async def run_all(targets: list[Target], args: argparse.Namespace, report: Repor
     # growing slower or faster during the run weighs on each alike.
     for run in range(args.repeat):
         order = targets if run % 2 == 0 else targets[::-1]
+        args.run = run
         of = f" (run {run + 1} of {args.repeat})" if args.repeat > 1 else ""
         if "fanout" in args.scenarios:
             await measure(
