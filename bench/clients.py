@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
+from functools import partial
 
 from loadgen import (
     SYNC_STEP1,
@@ -21,7 +22,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from charter_drafts.document import load_document, read_clauses
-from server.protocol import AuthMessage, read_message, sync_step2, update_message
+from server.protocol import AuthMessage, read_message, sync_step2
 
 
 async def close_all(clients: Sequence[Reader]) -> None:
@@ -96,14 +97,7 @@ class Pipelined(Writer):
                     if self.dropped:
                         break
                     continue
-            self._captured.clear()
-            edit(seq)
-            message = update_message(self._captured[-1])
-            self.send_times.append(now())
-            try:
-                await self.socket.send(message)
-            except ConnectionClosed:
-                self.send_times.pop()
+            if not await self.send_edit(partial(edit, seq)):
                 break
             seq += 1
             if seq % 16 == 0:

@@ -22,6 +22,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import psutil
@@ -244,16 +245,24 @@ class Writer(Reader):
             delay = started + seq / rate - now()
             if delay > 0:
                 await asyncio.sleep(delay)
-            self._captured.clear()
-            text.insert(len(text), marker.format(seq=seq))
-            message = update_message(self._captured[-1])
-            self.send_times.append(now())
-            try:
-                await self.socket.send(message)
-            except ConnectionClosed:
-                self.send_times.pop()
+            if not await self.send_edit(partial(text.insert, len(text), marker.format(seq=seq))):
                 print(f"  the writer's connection ended after {seq} updates: {self.dropped}")
                 return
+
+    async def send_edit(self, edit: Callable[[], None]) -> bool:
+        """Make one update with ``edit`` and send it, its send time stamped; False if the
+        connection has ended (the update is then not counted as sent)."""
+        assert self.socket is not None
+        self._captured.clear()
+        edit()
+        message = update_message(self._captured[-1])
+        self.send_times.append(now())
+        try:
+            await self.socket.send(message)
+        except ConnectionClosed:
+            self.send_times.pop()
+            return False
+        return True
 
 
 class Sampler:
