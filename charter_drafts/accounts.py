@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from charter_drafts.errors import Conflict, Invalid, Unauthenticated
 from charter_drafts.models import User
+from charter_drafts.texts import text
 
 MIN_PASSWORD = 10
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -29,7 +30,7 @@ def normalise_email(email: str) -> str:
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise Invalid(f"a password needs at least {MIN_PASSWORD} characters")
+        raise Invalid(text("a password needs at least {count} characters", count=MIN_PASSWORD))
     if len(password) > 1024:
         raise Invalid("that password is too long")
 
@@ -53,7 +54,7 @@ async def create_user(
     email = normalise_email(email)
     check_password(password)
     if await find_user(session, email) is not None:
-        raise Conflict(f"an account for {email} exists already")
+        raise Conflict(text("an account for {email} exists already", email=email))
     user = User(
         email=email,
         display_name=check_display_name(display_name),

@@ -17,6 +17,7 @@ from charter_drafts.document import add_clause, load_document, read_clauses
 from charter_drafts.errors import Conflict, Invalid, NotFound
 from charter_drafts.memberships import add_member
 from charter_drafts.models import Charter, Clause, ClauseKind, Role
+from charter_drafts.texts import text
 from charter_drafts.update_log import append_updates, load_state
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
@@ -47,7 +48,7 @@ async def get_charter(session: AsyncSession, slug: str) -> Charter:
 def get_charter_blocking(session: Session, slug: str) -> Charter:
     charter = session.execute(select(Charter).where(Charter.slug == slug)).scalar()
     if charter is None:
-        raise NotFound(f"no charter '{slug}'")
+        raise NotFound(text("no charter '{slug}'", slug=slug))
     return charter
 
 
@@ -69,18 +70,18 @@ def clause_views(doc: Doc, rows: dict[str, Clause]) -> list[ClauseView]:
     """The document's clauses in order, numbered; the preamble is not numbered."""
     views: list[ClauseView] = []
     number = 0
-    for text in read_clauses(doc):
-        row = rows.get(text.key)
+    for clause in read_clauses(doc):
+        row = rows.get(clause.key)
         kind = row.kind if row else ClauseKind.article.value
         if kind != ClauseKind.preamble.value:
             number += 1
         views.append(
             ClauseView(
-                key=text.key,
+                key=clause.key,
                 number=None if kind == ClauseKind.preamble.value else number,
                 kind=kind,
-                title=text.title,
-                body=text.body,
+                title=clause.title,
+                body=clause.body,
                 frozen=bool(row and row.frozen),
             )
         )
@@ -131,9 +132,9 @@ async def start_charter(
         raise Invalid("a summary has at most 2000 characters")
     secretariat = await find_user(session, secretariat_email)
     if secretariat is None:
-        raise NotFound(f"no account for {secretariat_email}; create it first")
+        raise NotFound(text("no account for {email}; create it first", email=secretariat_email))
     if (await session.execute(select(Charter.id).where(Charter.slug == slug))).scalar():
-        raise Conflict(f"a charter '{slug}' exists already")
+        raise Conflict(text("a charter '{slug}' exists already", slug=slug))
     charter = await create_charter(session, slug, title, summary, [])
     assert charter.id is not None
     await add_member(session, charter.id, secretariat, Role.secretariat, None, actor_id=actor_id)

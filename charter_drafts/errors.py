@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from charter_drafts.texts import Text
+
 
 class DomainError(Exception):
-    """Base of every refusal the domain makes on purpose."""
+    """Base of every refusal the domain makes on purpose.
+
+    ``text`` is what the reader is told (``charter_drafts.texts``: rendered in their language);
+    ``message`` is its English, for logs.
+    """
 
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str | Text) -> None:
+        self.text = message if isinstance(message, Text) else Text(message)
+        self.message = str(self.text)
+        super().__init__(self.message)
 
 
 class Invalid(DomainError):
@@ -56,6 +63,6 @@ class TooMany(DomainError):
     status = 429
     code = "too_many_requests"
 
-    def __init__(self, message: str, retry_after: int) -> None:
+    def __init__(self, message: str | Text, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after

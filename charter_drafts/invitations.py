@@ -20,6 +20,7 @@ from charter_drafts.credentials import digest, new_secret
 from charter_drafts.errors import Forbidden, Gone, NotFound
 from charter_drafts.memberships import add_member
 from charter_drafts.models import Invitation, Membership, Role, User, utcnow
+from charter_drafts.texts import text
 
 INVITATION_PREFIX = "cdi"
 DEFAULT_VALIDITY = timedelta(days=14)
@@ -84,7 +85,9 @@ async def accept_invitation(
     if user is None:
         user = await create_user(session, invitation.email, display_name, password)
     elif not password_matches(user, password):
-        raise Forbidden(f"an account for {invitation.email} exists: enter its password")
+        raise Forbidden(
+            text("an account for {email} exists: enter its password", email=invitation.email)
+        )
     else:
         check_display_name(display_name)
     assert user.id is not None
@@ -121,7 +124,7 @@ async def revoke_invitation(
 ) -> Invitation:
     invitation = await session.get(Invitation, invitation_id)
     if invitation is None or invitation.charter_id != charter_id:
-        raise NotFound(f"no invitation {invitation_id} for this charter")
+        raise NotFound(text("no invitation {id} for this charter", id=invitation_id))
     if invitation.revoked_at is None and invitation.accepted_at is None:
         invitation.revoked_at = utcnow()
         session.add(invitation)

@@ -13,6 +13,7 @@ from charter_drafts import audit
 from charter_drafts.errors import Conflict, Invalid, NotFound
 from charter_drafts.models import Membership, Organisation, Role, User
 from charter_drafts.permissions import Member
+from charter_drafts.texts import text
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +29,7 @@ def parse_role(role: str) -> Role:
     try:
         return Role(role)
     except ValueError:
-        raise Invalid(f"role must be one of: {', '.join(Role)}") from None
+        raise Invalid(text("role must be one of: {choices}", choices=", ".join(Role))) from None
 
 
 async def member_of(session: AsyncSession, user: User, charter_id: int) -> Member:
@@ -79,7 +80,7 @@ async def add_member(
     """Make a user a member; the caller commits. ``Conflict`` if they are one already."""
     assert user.id is not None
     if await _membership(session, user.id, charter_id) is not None:
-        raise Conflict(f"{user.email} is a member of this charter already")
+        raise Conflict(text("{email} is a member of this charter already", email=user.email))
     membership = Membership(
         user_id=user.id, charter_id=charter_id, role=role.value, organisation_id=organisation_id
     )
@@ -109,7 +110,7 @@ async def change_member(
 ) -> Membership:
     membership = await _membership(session, user_id, charter_id)
     if membership is None:
-        raise NotFound(f"user {user_id} is not a member of this charter")
+        raise NotFound(text("user {id} is not a member of this charter", id=user_id))
     before = (membership.role, membership.organisation_id)
     if role is not None and role.value != membership.role:
         if membership.role == Role.secretariat.value:
@@ -135,7 +136,7 @@ async def remove_member(
 ) -> None:
     membership = await _membership(session, user_id, charter_id)
     if membership is None:
-        raise NotFound(f"user {user_id} is not a member of this charter")
+        raise NotFound(text("user {id} is not a member of this charter", id=user_id))
     if membership.role == Role.secretariat.value:
         await _keep_one_secretariat(session, charter_id)
     await session.delete(membership)

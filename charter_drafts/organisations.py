@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from charter_drafts.errors import Invalid, NotFound
 from charter_drafts.models import Organisation, OrganisationKind
+from charter_drafts.texts import text
 
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 
@@ -24,7 +25,9 @@ async def find_or_create_organisation(
     if not 1 <= len(name) <= 200:
         raise Invalid("an organisation needs a name of 1 to 200 characters")
     if kind not in OrganisationKind.__members__:
-        raise Invalid(f"organisation kind must be one of: {', '.join(OrganisationKind)}")
+        raise Invalid(
+            text("organisation kind must be one of: {choices}", choices=", ".join(OrganisationKind))
+        )
     if not COUNTRY.match(country):
         raise Invalid("country must be an ISO 3166-1 alpha-2 code, such as IT or SN")
     if kind == OrganisationKind.local_government and not city:
@@ -42,7 +45,7 @@ async def find_or_create_organisation(
 async def get_organisation(session: AsyncSession, organisation_id: int) -> Organisation:
     organisation = await session.get(Organisation, organisation_id)
     if organisation is None:
-        raise NotFound(f"no organisation {organisation_id}")
+        raise NotFound(text("no organisation {id}", id=organisation_id))
     return organisation
 
 

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from charter_drafts.errors import Forbidden, Unauthenticated
 from charter_drafts.models import Phase, Role
+from charter_drafts.texts import Text, text
 
 
 class Action(StrEnum):
@@ -95,16 +96,39 @@ def require(member: Member | None, action: Action, target: Target = None) -> Non
     raise Forbidden(refusal_reason(member, action, target))
 
 
-def refusal_reason(member: Member, action: Action, target: Target = None) -> str:
+def refusal_reason(member: Member, action: Action, target: Target = None) -> Text:
     if member.role is None and not member.site_admin:
-        return "you are not a member of this charter"
-    phase = target.phase if target is not None else None
+        return Text("you are not a member of this charter")
+    phase = PHASE_NAMES[target.phase] if target is not None else None
     if action is Action.edit_text and member.role in (Role.secretariat, Role.editor):
         if isinstance(target, ClauseTarget) and target.frozen:
-            return "this clause is frozen"
-        return f"the text is read-only in the {phase} phase"
+            return FROZEN
+        return text("the text is read-only in the {phase} phase", phase=phase)
     if action is Action.change_structure and member.role in (Role.secretariat, Role.editor):
-        return f"the clause structure cannot change in the {phase} phase"
-    role = member.role.value if member.role else "site administrator"
-    article = "an" if role[0] in "aeiou" else "a"
-    return f"{article} {role} may not {action.value.replace('_', ' ')}"
+        return text("the clause structure cannot change in the {phase} phase", phase=phase)
+    role = ROLE_NAMES[member.role] if member.role else Text("a site administrator")
+    return text("{role} may not {action}", role=role, action=ACTION_NAMES[action])
+
+
+FROZEN = Text("this clause is frozen")
+PHASE_NAMES = {
+    Phase.drafting: Text("drafting"),
+    Phase.consultation: Text("consultation"),
+    Phase.closed: Text("closed"),
+}
+ROLE_NAMES = {
+    Role.secretariat: Text("a secretariat"),
+    Role.editor: Text("an editor"),
+    Role.commenter: Text("a commenter"),
+    Role.observer: Text("an observer"),
+}
+ACTION_NAMES = {
+    Action.read_draft: Text("read draft"),
+    Action.edit_text: Text("edit text"),
+    Action.change_structure: Text("change structure"),
+    Action.freeze_clause: Text("freeze clause"),
+    Action.change_phase: Text("change phase"),
+    Action.manage_members: Text("manage members"),
+    Action.read_audit: Text("read audit"),
+    Action.create_charter: Text("create charter"),
+}

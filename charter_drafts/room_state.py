@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from charter_drafts.errors import NotFound
 from charter_drafts.models import Charter, Clause, DocumentSnapshot, Phase
+from charter_drafts.texts import text
 from charter_drafts.update_log import StoredState, logged_blocking, stored_state
 
 KEY_SEPARATOR = "\n"  # never in a clause key (``c-`` and hex digits, or a demo slug)
@@ -56,7 +57,7 @@ def load_room_state_blocking(session: Session, slug: str) -> RoomState:
         .where(Charter.slug == slug)
     ).first()
     if row is None:
-        raise NotFound(f"no charter '{slug}'")
+        raise NotFound(text("no charter '{slug}'", slug=slug))
     charter_id, phase, snapshot, state_vector, version, frozen_keys = row
     return RoomState(
         charter_id,

@@ -32,6 +32,9 @@ from charter_drafts.document import (
     order_of,
 )
 from charter_drafts.errors import Invalid, OutOfScope
+from charter_drafts.texts import Text, several, text
+
+READ_ONLY = Text("read-only")  # never shown: a read-only client's bytes are only checked
 
 
 class Staging:
@@ -39,8 +42,8 @@ class Staging:
 
     def __init__(self, accepted_state: Callable[[], Iterable[bytes]]) -> None:
         self._accepted_state = accepted_state
-        self._violations: list[str] = []
-        self._refuse_clause: Callable[[str], str | None] | None = None
+        self._violations: list[Text] = []
+        self._refuse_clause: Callable[[str], Text | None] | None = None
         self._integrated: list[bytes] = []
         self.doc = self._build()
 
@@ -57,7 +60,7 @@ class Staging:
         self.doc = self._build()
 
     def try_update(
-        self, update: bytes, refuse_clause: Callable[[str], str | None] | None = None
+        self, update: bytes, refuse_clause: Callable[[str], Text | None] | None = None
     ) -> bytes | None:
         """Apply a client's update; return what it integrated, or None if nothing new.
 
@@ -75,13 +78,13 @@ class Staging:
             self.doc.apply_update(update)
         except ValueError as error:
             self.rebuild()
-            raise Invalid(f"malformed update: {error}") from error
+            raise Invalid(text("malformed update: {error}", error=error)) from error
         if len(list(self.doc.keys())) != roots_before:
-            self._violations.append("it creates a root type")
+            self._violations.append(Text("it creates a root type"))
         if self._violations:
-            reason = "; ".join(dict.fromkeys(self._violations))
+            reason = several(self._violations)
             self.rebuild()
-            raise OutOfScope(f"update refused: {reason}")
+            raise OutOfScope(text("update refused: {reason}", reason=reason))
         return self._merged()
 
     def changes_nothing(self, update: bytes, durable: Doc) -> bool:
@@ -94,7 +97,7 @@ class Staging:
             return False  # new content (an edit), or bytes that do not decode
         # Only deletions can be new now; no new structs, so nothing can be left pending.
         try:
-            integrated = self.try_update(update, lambda _key: "read-only")
+            integrated = self.try_update(update, lambda _key: READ_ONLY)
         except (Invalid, OutOfScope):
             return False
         if integrated is not None:
@@ -129,7 +132,7 @@ class Staging:
         self._integrated.append(event.update)
 
     def _on_order(self, _event: ArrayEvent) -> None:
-        self._violations.append("it changes the clause order")
+        self._violations.append(Text("it changes the clause order"))
 
     def _on_clauses(self, events: list[Any]) -> None:
         for event in events:
@@ -138,20 +141,21 @@ class Staging:
                 self._check_text_delta(event.delta)
                 refusal = self._refuse_clause(str(path[0])) if self._refuse_clause else None
                 if refusal:
-                    self._violations.append(f"{refusal} ({path[0]})")
+                    where = text("{reason} ({clause})", reason=refusal, clause=path[0])
+                    self._violations.append(where)
             elif isinstance(event, MapEvent) and not path:
-                self._violations.append("it adds or removes clauses")
+                self._violations.append(Text("it adds or removes clauses"))
             elif isinstance(event, MapEvent):
-                self._violations.append("it changes a clause's fields")
+                self._violations.append(Text("it changes a clause's fields"))
             else:
-                self._violations.append("it changes something that is not a clause text")
+                self._violations.append(Text("it changes something that is not a clause text"))
 
     def _check_text_delta(self, delta: list[dict[str, Any]]) -> None:
         for op in delta:
             if "attributes" in op:
-                self._violations.append("it formats text")
+                self._violations.append(Text("it formats text"))
             if "insert" in op and not isinstance(op["insert"], str):
-                self._violations.append("it embeds an object in text")
+                self._violations.append(Text("it embeds an object in text"))
 
 
 def _new_structs(update: bytes, state_vector: bytes) -> bool | None:

@@ -27,6 +27,7 @@ from charter_drafts.permissions import (
     Member,
     require,
 )
+from charter_drafts.texts import text
 
 MAX_TITLE = 300
 MAX_BODY = 100_000
@@ -42,21 +43,22 @@ def parse_kind(kind: str) -> ClauseKind:
     try:
         return ClauseKind(kind)
     except ValueError:
-        raise Invalid(f"kind must be one of: {', '.join(ClauseKind)}") from None
+        choices = ", ".join(ClauseKind)
+        raise Invalid(text("kind must be one of: {choices}", choices=choices)) from None
 
 
 def parse_phase(phase: str) -> Phase:
     try:
         return Phase(phase)
     except ValueError:
-        raise Invalid(f"phase must be one of: {', '.join(Phase)}") from None
+        raise Invalid(text("phase must be one of: {choices}", choices=", ".join(Phase))) from None
 
 
 async def get_clause(session: AsyncSession, charter_id: int, key: str) -> Clause:
     query = select(Clause).where(Clause.charter_id == charter_id, Clause.key == key)
     clause = (await session.execute(query)).scalar()
     if clause is None:
-        raise NotFound(f"no clause '{key}' in this charter")
+        raise NotFound(text("no clause '{key}' in this charter", key=key))
     return clause
 
 
@@ -192,6 +194,6 @@ async def change_phase(
 
 def _check_text(title: str, body: str) -> None:
     if len(title) > MAX_TITLE:
-        raise Invalid(f"a clause title has at most {MAX_TITLE} characters")
+        raise Invalid(text("a clause title has at most {count} characters", count=MAX_TITLE))
     if len(body) > MAX_BODY:
-        raise Invalid(f"a clause body has at most {MAX_BODY} characters")
+        raise Invalid(text("a clause body has at most {count} characters", count=MAX_BODY))

@@ -15,6 +15,7 @@ from charter_drafts.credentials import digest, new_secret
 from charter_drafts.errors import Invalid, NotFound, Unauthenticated
 from charter_drafts.memberships import membership_join
 from charter_drafts.models import ApiToken, Membership, User, utcnow
+from charter_drafts.texts import text
 
 TOKEN_PREFIX = "cdt"  # noqa: S105 (a label, not a secret)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -104,7 +105,7 @@ async def tokens_of(
 async def revoke_token(session: AsyncSession, token_id: int, *, actor_id: int) -> ApiToken:
     token = await session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound(f"no token {token_id}")
+        raise NotFound(text("no token {id}", id=token_id))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         session.add(token)

@@ -25,6 +25,7 @@ from charter_drafts.memberships import add_member
 from charter_drafts.migrate import upgrade
 from charter_drafts.models import OrganisationKind, Role
 from charter_drafts.organisations import find_or_create_organisation
+from charter_drafts.texts import text
 from server.logs import configure_logging
 from server.settings import Settings
 
@@ -113,7 +114,8 @@ def _add_member(args: argparse.Namespace) -> Callable[[AsyncSession], Awaitable[
         charter = await get_charter(session, args.charter)
         user = await find_user(session, args.email)
         if user is None:
-            raise NotFound(f"no account for {args.email}; create it with create-user")
+            missing = text("no account for {email}; create it with create-user", email=args.email)
+            raise NotFound(missing)
         organisation_id = None
         if args.organisation:
             organisation = await find_or_create_organisation(

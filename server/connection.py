@@ -17,12 +17,20 @@ from collections import deque
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from charter_drafts.permissions import Member
+from charter_drafts.texts import Text
 from server.frames import encode_frame
 from server.websocket_protocol import WebSocketProtocol
 
 log = logging.getLogger(__name__)
 
 CLOSE_TOO_SLOW = 1013  # "try again later": the client fell too far behind
+MAX_CLOSE_REASON = 120  # bytes of UTF-8 (a close frame's payload is 125 at most, with the code)
+
+
+def close_reason(reason: str | Text, language: str) -> str:
+    """A close frame's reason in ``language``, cut to fit (at a character's boundary)."""
+    rendered = reason.render(language) if isinstance(reason, Text) else reason
+    return rendered.encode()[:MAX_CLOSE_REASON].decode(errors="ignore")
 
 
 class Connection:
@@ -37,6 +45,7 @@ class Connection:
         "awareness_ids",
         "closed",
         "display_name",
+        "language",
         "max_queue",
         "max_queue_bytes",
         "member",
@@ -58,11 +67,13 @@ class Connection:
         window: int,
         direct: WebSocketProtocol | None = None,
         token_id: int | None = None,
+        language: str = "en",
     ) -> None:
         self.websocket = websocket
         self.member = member  # replaced when the member's role changes
         self.token_id = token_id  # the API token it signed in with (None: session cookie)
         self.display_name = display_name  # shown to others in presence
+        self.language = language  # of the refusals and close reasons it is sent
         self.max_queue = max_queue
         self.max_queue_bytes = max_queue_bytes
         self.awareness_ids: tuple[int, ...] = ()  # usually one: a tuple is a sixth of a set
@@ -95,7 +106,7 @@ class Connection:
         # sync step 2) is always accepted by a client that is keeping up.
         if len(self._queue) >= self.max_queue or self._queued_bytes > self.max_queue_bytes:
             log.warning("%s: send queue full, disconnecting a slow client", self.peer)
-            self.close(CLOSE_TOO_SLOW, "client too slow; reconnect to resync")
+            self.close(CLOSE_TOO_SLOW, Text("client too slow; reconnect to resync"))
             return False
         self._queue.append(message)
         self._queued_bytes += len(message)
@@ -106,10 +117,10 @@ class Connection:
         """One of this client's updates is stored: it may have one more in flight."""
         self.window.release()
 
-    def close(self, code: int, reason: str) -> None:
+    def close(self, code: int, reason: str | Text) -> None:
         """Close after nothing more is sent; what was queued is dropped."""
         if self._close is None:
-            self._close = (code, reason.encode()[:120].decode(errors="ignore"))
+            self._close = (code, close_reason(reason, self.language))
             self._queue = None
             self._queued_bytes = 0
             self._start_sender()

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from charter_drafts.errors import DomainError, TooMany
+from charter_drafts.texts import Text
 from server.i18n import language_of, translate
 from server.pages import page
 
@@ -17,12 +18,19 @@ log = logging.getLogger(__name__)
 
 
 def _render(
-    request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    code: str,
+    message: str | Text,
+    headers: dict[str, str] | None = None,
 ) -> Response:
+    """JSON under /api, an HTML page elsewhere; the message in the request's language."""
+    language = language_of(request)
+    if isinstance(message, Text):
+        message = message.render(language)
     if request.url.path.startswith("/api/"):
         body = {"error": code, "message": message}
         return JSONResponse(body, status_code=status, headers=headers)
-    language = language_of(request)
     title = translate(language, "not_found" if status == 404 else "error")
     main = f"<main><h1>{escape(title)}</h1><p>{escape(message)}</p></main>"
     return HTMLResponse(page(request, title, main), status_code=status, headers=headers)
@@ -33,7 +41,7 @@ async def domain_error(request: Request, error: Exception) -> Response:
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooMany) else None
     if error.status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, error.message)
-    return _render(request, error.status, error.code, error.message, headers)
+    return _render(request, error.status, error.code, error.text, headers)
 
 
 async def http_error(request: Request, error: Exception) -> Response:

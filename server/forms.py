@@ -39,7 +39,7 @@ def _translated(request: Request, error: DomainError) -> str:
         return translate(language, "wrong_credentials")
     if isinstance(error, Forbidden):
         return translate(language, "form_expired")
-    return error.message
+    return error.text.render(language)
 
 
 def _field(request: Request, name: str, label: str, kind: str = "text", value: str = "") -> str:
@@ -128,7 +128,8 @@ async def accept(request: Request) -> Response:
     except DomainError as error:
         if error.status in (404, 410):
             raise
-        return await invitation_page(request, error.message, status=error.status)
+        message = error.text.render(language_of(request))
+        return await invitation_page(request, message, status=error.status)
     start_session(request, user)
     return RedirectResponse(f"/charters/{charter.slug if charter else ''}", status_code=303)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
-LANGUAGES = ("en", "fr")
+from charter_drafts.texts import LANGUAGES
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
@@ -70,8 +70,9 @@ MESSAGES: dict[str, dict[str, str]] = {
 }
 
 
-def language_of(request: Request) -> str:
-    """The first supported language in ``?lang=`` or Accept-Language; English otherwise."""
+def language_of(request: HTTPConnection) -> str:
+    """The first supported language in ``?lang=`` or Accept-Language; English otherwise (a
+    page's request or a websocket's upgrade)."""
     asked = request.query_params.get("lang")
     if asked in LANGUAGES:
         return asked

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
 
 from charter_drafts.errors import DomainError, Invalid
+from charter_drafts.texts import text
 
 MAX_JSON = 64 * 1024
 
@@ -37,12 +38,12 @@ async def read_json(request: Request, model: type[InputModel]) -> InputModel:
         raise UnsupportedMediaType("send a JSON body with Content-Type: application/json")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_JSON:
-        raise TooLarge(f"a request body has at most {MAX_JSON} bytes")
+        raise TooLarge(text("a request body has at most {count} bytes", count=MAX_JSON))
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_JSON:
-            raise TooLarge(f"a request body has at most {MAX_JSON} bytes")
+            raise TooLarge(text("a request body has at most {count} bytes", count=MAX_JSON))
     try:
         data: Any = json.loads(body)
     except (ValueError, UnicodeDecodeError):

@@ -30,6 +30,7 @@ from charter_drafts.document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, load_docum
 from charter_drafts.errors import Invalid, OutOfScope
 from charter_drafts.models import Phase
 from charter_drafts.permissions import (
+    FROZEN,
     Action,
     CharterTarget,
     ClauseTarget,
@@ -38,6 +39,7 @@ from charter_drafts.permissions import (
     refusal_reason,
 )
 from charter_drafts.staging import Staging
+from charter_drafts.texts import Text, text
 from charter_drafts.update_log import Folded, StoredState
 from server.connection import Connection
 from server.fanout import Fanout, Kind
@@ -200,7 +202,7 @@ class Room:
         try:
             return self.doc.get_update(state_vector)
         except ValueError as error:
-            raise Invalid(f"malformed state vector: {error}") from error
+            raise Invalid(text("malformed state vector: {error}", error=error)) from error
 
     def _receive_update(self, connection: Connection, message: SyncMessage) -> bool:
         member = connection.member
@@ -211,17 +213,18 @@ class Room:
                 message.payload, self.doc
             ):
                 reason = refusal_reason(member, Action.edit_text, CharterTarget(self.phase))
-                self._refuse(connection, message, f"update refused: {reason}", resync=False)
+                refusal = text("update refused: {reason}", reason=reason)
+                self._refuse(connection, message, refusal, resync=False)
             return False
 
-        def refuse_clause(key: str) -> str | None:
+        def refuse_clause(key: str) -> Text | None:
             target = ClauseTarget(self.phase, key in self.frozen)
-            return None if can(member, Action.edit_text, target) else "this clause is frozen"
+            return None if can(member, Action.edit_text, target) else FROZEN
 
         try:
             integrated = self.staging.try_update(message.payload, refuse_clause)
         except OutOfScope as refusal:
-            self._refuse(connection, message, refusal.message)
+            self._refuse(connection, message, refusal.text)
             return False
         if integrated is None:
             self._note_pending(connection, message.payload)
@@ -244,19 +247,21 @@ class Room:
         if connection.pending_bytes > self._settings.max_pending_bytes:
             log.warning("%s on '%s': too many incomplete updates", connection.peer, self.slug)
             self._metrics.refused.labels("pending").inc()
-            connection.close(CLOSE_POLICY, "too many updates whose dependencies never arrived")
+            connection.close(
+                CLOSE_POLICY, Text("too many updates whose dependencies never arrived")
+            )
             self.staging.rebuild()
 
     def _refuse(
-        self, connection: Connection, message: SyncMessage, reason: str, *, resync: bool = True
+        self, connection: Connection, message: SyncMessage, reason: Text, *, resync: bool = True
     ) -> None:
         count = self._refusals.get(connection, 0) + 1
         self._refusals[connection] = count
         log.info("%s on '%s': %s", connection.peer, self.slug, reason)
         self._metrics.refused.labels("update").inc()
-        connection.send(permission_denied(reason))
+        connection.send(permission_denied(reason.render(connection.language)))
         if count > self._settings.max_refusals:
-            connection.close(CLOSE_POLICY, "too many refused updates")
+            connection.close(CLOSE_POLICY, Text("too many refused updates"))
         elif resync and message.kind == YSyncMessageType.SYNC_UPDATE:
             # Resync: the client answers with what the server lacks. A refused step 2 gets no
             # new step 1, so a client holding refused changes cannot loop.
@@ -310,7 +315,7 @@ class Room:
         """An API token was revoked: the connections it opened close at once."""
         for connection in list(self.connections):
             if connection.token_id == token_id:
-                connection.close(CLOSE_UNAUTHENTICATED, "this API token was revoked")
+                connection.close(CLOSE_UNAUTHENTICATED, Text("this API token was revoked"))
 
     def update_member(self, user_id: int, member: Member | None) -> None:
         """A member's role changed (None: removed); open connections follow at once."""
@@ -318,7 +323,8 @@ class Room:
             if connection.member.user_id != user_id:
                 continue
             if member is None or member.role is None:
-                connection.close(CLOSE_FORBIDDEN, "you are no longer a member of this charter")
+                gone = Text("you are no longer a member of this charter")
+                connection.close(CLOSE_FORBIDDEN, gone)
             else:
                 connection.member = member
 

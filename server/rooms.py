@@ -19,6 +19,7 @@ from charter_drafts.models import Phase, Role
 from charter_drafts.permissions import Member
 from charter_drafts.room_state import load_room_state_blocking
 from charter_drafts.store import StoreRunner
+from charter_drafts.texts import text
 from charter_drafts.update_log import load_state
 from server.events import EventHub
 from server.fanout import Fanout, Kind
@@ -187,7 +188,7 @@ class Rooms:
         try:
             state = await self._store(lambda session: load_room_state_blocking(session, slug))
             if state.charter_id != charter_id:  # read after subscribing, with its phase
-                raise NotFound(f"no charter '{slug}'")
+                raise NotFound(text("no charter '{slug}'", slug=slug))
         except BaseException:
             await self._fanout.unsubscribe(charter_id)
             raise

@@ -18,7 +18,9 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from charter_drafts.errors import Forbidden
+from charter_drafts.texts import Text
 from server.auth import SESSION_CSRF, SESSION_USER, bearer_token
+from server.i18n import language_of
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HEADERS = [
@@ -77,7 +79,8 @@ class SecurityMiddleware:
         connection = HTTPConnection(scope)
         refusal = self._refusal(connection)
         if refusal is not None:
-            response = JSONResponse({"error": "forbidden", "message": refusal}, status_code=403)
+            message = refusal.render(language_of(connection))
+            response = JSONResponse({"error": "forbidden", "message": message}, status_code=403)
             await response(scope, receive, send)
             return
 
@@ -90,15 +93,15 @@ class SecurityMiddleware:
 
         await self.app(scope, receive, send_with_headers)
 
-    def _refusal(self, connection: HTTPConnection) -> str | None:
+    def _refusal(self, connection: HTTPConnection) -> Text | None:
         if connection.scope["method"] in SAFE_METHODS or bearer_token(connection):
             return None
         if not origin_allowed(connection, self.allowed_origins):
-            return "cross-origin request refused"
+            return Text("cross-origin request refused")
         if SESSION_USER not in connection.session:
             return None  # anonymous: nothing to forge (sign-in itself is checked by its form)
         if connection.url.path.startswith("/api/") and not _same(
             connection.session.get(SESSION_CSRF), connection.headers.get("x-csrf-token")
         ):
-            return "missing or wrong X-CSRF-Token header (GET /api/session gives it)"
+            return Text("missing or wrong X-CSRF-Token header (GET /api/session gives it)")
         return None

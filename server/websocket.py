@@ -23,9 +23,11 @@ from starlette.websockets import WebSocket
 from charter_drafts.charters import get_charter_blocking
 from charter_drafts.errors import DomainError, Invalid
 from charter_drafts.permissions import Action, Member, require
+from charter_drafts.texts import Text, text
 from server.auth import caller_on_charter_blocking, credentials
-from server.connection import Connection
+from server.connection import Connection, close_reason
 from server.frames import direct_writer
+from server.i18n import language_of
 from server.protocol import ProtocolError, SyncMessage, read_message
 from server.room import Room
 from server.rooms import Rooms
@@ -116,16 +118,18 @@ async def live_socket(scope: Scope, receive: Receive, send: Send) -> None:
     services: Services = websocket.app.state.services
     settings = services.settings
     slug = websocket.path_params["slug"]
+    language = language_of(websocket)  # of what it is told: refusals, close reasons
     await websocket.accept()
     if not origin_allowed(websocket, settings.allowed_origin_list):
-        await websocket.close(CLOSE_FORBIDDEN, "this origin may not open the live document")
+        refusal = Text("this origin may not open the live document")
+        await websocket.close(CLOSE_FORBIDDEN, close_reason(refusal, language))
         return
     try:
         joiner, room = await _join(services, websocket, slug)
     except DomainError as error:
         code = {401: CLOSE_UNAUTHENTICATED, 403: CLOSE_FORBIDDEN}.get(error.status, CLOSE_NOT_FOUND)
         log.info("%s: live document '%s' refused: %s", _peer(websocket), slug, error.message)
-        await websocket.close(code, error.message[:120])
+        await websocket.close(code, close_reason(error.text, language))
         return
     assert joiner.member is not None
     connection = Connection(
@@ -137,6 +141,7 @@ async def live_socket(scope: Scope, receive: Receive, send: Send) -> None:
         window=settings.inflight_per_connection,
         direct=direct_writer(websocket.scope),
         token_id=joiner.token_id,
+        language=language,
     )
     room.join(connection)
     try:
@@ -146,16 +151,17 @@ async def live_socket(scope: Scope, receive: Receive, send: Send) -> None:
                 break
             frame = event.get("bytes")
             if frame is None:
-                reason = "text frames are not part of the protocol"
+                reason = Text("text frames are not part of the protocol")
                 _refuse(services, connection, CLOSE_UNSUPPORTED, reason)
                 break
             if len(frame) > settings.max_message_size:
-                _refuse(services, connection, CLOSE_TOO_BIG, "message too big")
+                _refuse(services, connection, CLOSE_TOO_BIG, Text("message too big"))
                 break
             try:
                 message = read_message(frame)
             except ProtocolError as error:
-                _refuse(services, connection, CLOSE_PROTOCOL, f"malformed message: {error}")
+                malformed = text("malformed message: {error}", error=error)
+                _refuse(services, connection, CLOSE_PROTOCOL, malformed)
                 break
             is_update = (
                 isinstance(message, SyncMessage) and message.kind != YSyncMessageType.SYNC_STEP1
@@ -165,7 +171,7 @@ async def live_socket(scope: Scope, receive: Receive, send: Send) -> None:
             try:
                 stored = room.receive(connection, message)
             except Invalid as error:
-                _refuse(services, connection, CLOSE_INVALID, error.message)
+                _refuse(services, connection, CLOSE_INVALID, error.text)
                 stored = False
                 break
             finally:
@@ -178,7 +184,7 @@ async def live_socket(scope: Scope, receive: Receive, send: Send) -> None:
         await connection.finish(grace=5)
 
 
-def _refuse(services: Services, connection: Connection, code: int, reason: str) -> None:
+def _refuse(services: Services, connection: Connection, code: int, reason: Text) -> None:
     log.warning("%s: closing with %d: %s", connection.peer, code, reason)
     services.metrics.refused.labels(str(code)).inc()
     connection.close(code, reason)

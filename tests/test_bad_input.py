@@ -25,8 +25,13 @@ def charter_json(server: ServerProcess) -> dict[str, Any]:
     return result
 
 
-async def close_code_after(server: ServerProcess, frame: bytes | str) -> tuple[int, str]:
-    async with websockets.connect(server.ws_url(), max_size=None) as socket:
+async def close_code_after(
+    server: ServerProcess, frame: bytes | str, language: str = "en-GB"
+) -> tuple[int, str]:
+    headers = {"Accept-Language": language}
+    async with websockets.connect(
+        server.ws_url(), max_size=None, additional_headers=headers
+    ) as socket:
         await socket.recv()  # the server's sync step 1
         await socket.send(frame)
         with pytest.raises(websockets.ConnectionClosed) as closed:
@@ -67,6 +72,17 @@ async def test_a_malformed_frame_closes_only_that_connection(
         if b != a
     ]
     assert changed == [("participation", changed[0][1], "ok " + changed[0][1])]
+
+
+async def test_a_close_reason_is_in_the_language_of_the_upgrade(server: ServerProcess) -> None:
+    assert await close_code_after(server, "hello") == (
+        1003,
+        "text frames are not part of the protocol",
+    )
+    assert await close_code_after(server, "hello", "fr-CH,fr;q=0.9,en;q=0.5") == (
+        1003,
+        "les trames texte ne font pas partie du protocole",
+    )
 
 
 async def test_an_oversized_message_closes_with_1009(server: ServerProcess) -> None:

@@ -189,6 +189,28 @@ def test_an_edit_refused_by_the_server_is_shown_and_the_text_reloaded(
     assert [p for p in browsing.problems() if "/events" not in p] == []
 
 
+def test_a_french_page_is_told_the_server_s_refusal_in_french(
+    server: ServerProcess, browsing: Browsing
+) -> None:
+    """The page passes its language to the live socket, whose refusals follow it."""
+    elena = open_charter_signed_in(browsing, "editor@example.org", locale="fr-FR", events=False)
+    page = elena.page
+    body = clause(page, "participation")
+    expect(page.locator("#status")).to_have_text(SYNCED_FR)
+    freeze(server, "participation", True)
+    try:
+        body.focus()
+        body.press("Control+End")
+        body.press_sequentially(" refusé", delay=5)
+        notice = page.get_by_role("alert")
+        expect(notice.locator(".notice-text")).to_contain_text(
+            "Le serveur a refusé une modification : cette clause est figée (participation)"
+        )
+    finally:
+        freeze(server, "participation", False)
+    assert [p for p in browsing.problems() if "/events" not in p] == []
+
+
 def test_phase_and_frozen_changes_reach_an_open_page_live(
     server: ServerProcess, browsing: Browsing
 ) -> None:

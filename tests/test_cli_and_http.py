@@ -65,6 +65,14 @@ def test_unknown_charter_and_route_are_clear_errors(server: ServerProcess) -> No
     page = server.get("/charters/nowhere")
     assert page.status_code == 404
     assert "text/html" in page.headers["content-type"]
+    # In the reader's language (the code stays the same).
+    french = {"Accept-Language": "fr-FR,fr;q=0.9", "Authorization": f"Bearer {server.token()}"}
+    api = httpx.get(server.base_url + "/api/charters/nowhere", headers=french)
+    assert api.json() == {"error": "not_found", "message": "aucune charte « nowhere »"}
+    html = httpx.get(server.base_url + "/charters/nowhere", headers=french)
+    assert html.status_code == 404
+    assert "Introuvable" in html.text
+    assert "aucune charte « nowhere »" in html.text
     refused = httpx.post(server.base_url + "/api/charters/lampedusa", content=b"{garbage")
     assert refused.status_code == 405
     assert refused.json()["error"] == "method_not_allowed"

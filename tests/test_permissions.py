@@ -320,6 +320,15 @@ async def test_a_frozen_clause_is_read_only_live_and_the_others_are_not(
             await eventually_async(lambda: editor.denials)
             assert editor.denials[0] == "update refused: this clause is frozen (dignity-rights)"
             assert stored_document(server) == stored
+        # The reason in the language the client asked for (a browser's Accept-Language).
+        async with LiveClient.connect(server.ws_url(as_=EDITOR) + "&lang=fr") as french:
+            await asyncio.wait_for(french.synced.wait(), 10)
+            french.text("dignity-rights", "body").insert(0, "En douce ")
+            await eventually_async(lambda: french.denials)
+            assert french.denials[0] == (
+                "modification refusée : cette clause est figée (dignity-rights)"
+            )
+            assert stored_document(server) == stored
         async with LiveClient.connect(server.ws_url(as_=EDITOR)) as editor:
             await asyncio.wait_for(editor.synced.wait(), 10)
             editor.text("social-cohesion", "body").insert(0, "Fine ")

@@ -23,6 +23,7 @@ from charter_drafts.memberships import (
 from charter_drafts.models import Invitation, Organisation, User
 from charter_drafts.organisations import find_or_create_organisation, get_organisation
 from charter_drafts.permissions import Action, can, require
+from charter_drafts.texts import text
 from charter_drafts.tokens import revoke_token, tokens_of
 from server.inputs import Input, read_json
 from server.routes.context import CharterCall, charter_call, created, no_content
@@ -203,7 +204,7 @@ async def revoke_charter_token(request: Request) -> Response:
         token_id = int(request.path_params["token_id"])
         scoped = {t.id for t in await tokens_of(c.session, charter_id=c.charter_id)}
         if token_id not in scoped:
-            raise NotFound(f"no token {token_id} for this charter")
+            raise NotFound(text("no token {id} for this charter", id=token_id))
         await revoke_token(c.session, token_id, actor_id=actor)
         await c.session.commit()
     return no_content()

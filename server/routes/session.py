@@ -13,6 +13,7 @@ from charter_drafts.accounts import authenticate, normalise_email
 from charter_drafts.errors import DomainError, Invalid, TooMany
 from charter_drafts.invitations import accept_invitation, open_invitation
 from charter_drafts.models import User
+from charter_drafts.texts import text
 from server.auth import SESSION_CSRF, SESSION_USER
 from server.inputs import Input, read_json
 from server.routes.context import call, created, no_content, services_of
@@ -61,7 +62,8 @@ async def sign_in_user(
         services.address_throttle.retry_after(keys[1]),
     )
     if wait:
-        raise TooMany(f"too many failed sign-ins; try again in {wait} s", retry_after=wait)
+        refusal = text("too many failed sign-ins; try again in {wait} s", wait=wait)
+        raise TooMany(refusal, retry_after=wait)
     async with services.sessions() as session:
         try:
             user = await authenticate(session, email, password)

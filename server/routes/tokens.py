@@ -13,6 +13,7 @@ from charter_drafts.errors import Forbidden, NotFound, Unauthenticated
 from charter_drafts.memberships import member_of
 from charter_drafts.models import ApiToken, Phase
 from charter_drafts.permissions import Action, CharterTarget, require
+from charter_drafts.texts import text
 from charter_drafts.tokens import issue_token, revoke_token, tokens_of
 from server.inputs import Input, read_json
 from server.routes.context import Call, call, created, no_content
@@ -73,7 +74,7 @@ async def revoke(request: Request) -> Response:
         user_id = _signed_in(c)
         token_id = int(request.path_params["token_id"])
         if token_id not in {t.id for t in await tokens_of(c.session, user_id=user_id)}:
-            raise NotFound(f"you have no token {token_id}")
+            raise NotFound(text("you have no token {id}", id=token_id))
         await revoke_token(c.session, token_id, actor_id=user_id)
         await c.session.commit()
         c.services.rooms.token_revoked(token_id)  # its open live documents close

@@ -12,7 +12,7 @@
 
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
-import { t } from './i18n.js'
+import { lang, t } from './i18n.js'
 import { bindText } from './textbinding.js'
 import { badge, editorsByField, fieldKey, localUser, renderPeople } from './presence.js'
 
@@ -93,7 +93,9 @@ function start (root) {
     const provider = new WebsocketProvider(wsBase, slug, doc, {
       // Cross-tab BroadcastChannel sync is off: a tab must never pick up (and resend) edits that
       // the server refused in another tab; the server is the only source of truth.
-      disableBc: true
+      disableBc: true,
+      // The server's refusals and close reasons in the page's language.
+      params: { lang }
     })
     const s = {
       doc,
@@ -632,7 +634,7 @@ function peekPermissionDenied (decoder) {
 
 /** The server's refusal without its "update refused:" prefix (our message already says so). */
 function refusalReason (reason) {
-  return String(reason).replace(/^\s*update refused:\s*/i, '')
+  return String(reason).replace(/^\s*(update refused|modification refusée)\s*:\s*/i, '')
 }
 
 /** document.createElement with attributes. */

@@ -1,0 +1,209 @@
+"""The domain's user-visible text (refusals and their reasons), in English and French.
+
+A ``Text`` is an English template with named fields and their values; the template is also the
+key of its translations, as in gettext. ``str(text)`` is the English, for logs and for callers
+that do not know the reader's language; ``render(language)`` is what the reader sees. A value
+may itself be a ``Text`` (a role, a phase, a reason) or a tuple of them (several reasons),
+rendered in the same language. A test checks that every template written in the code has its
+French, with the same fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+LANGUAGES = ("en", "fr")
+SEPARATORS = {"en": "; ", "fr": " ; "}  # between several reasons
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    template: str  # English; ``{name}`` fields
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+    def render(self, language: str) -> str:
+        template = TRANSLATIONS.get(language, {}).get(self.template, self.template)
+        if not self.params:
+            return template
+        return template.format(**{name: _render(v, language) for name, v in self.params})
+
+
+def text(template: str, **params: Any) -> Text:
+    return Text(template, tuple(params.items()))
+
+
+def several(texts: Iterable[Text]) -> tuple[Text, ...]:
+    """Reasons to give together (each once, in order)."""
+    return tuple(dict.fromkeys(texts))
+
+
+def _render(value: Any, language: str) -> str:
+    if isinstance(value, Text):
+        return value.render(language)
+    if isinstance(value, tuple):
+        separator = SEPARATORS.get(language, SEPARATORS["en"])
+        return separator.join(_render(v, language) for v in value)
+    return str(value)
+
+
+FRENCH: dict[str, str] = {
+    # Accounts and sign-in
+    "an account for {email} exists already": "un compte existe déjà pour {email}",
+    "a display name has 1 to 120 characters": "un nom affiché compte de 1 à 120 caractères",
+    "enter a valid email address": "saisissez une adresse électronique valide",
+    "that password is too long": "ce mot de passe est trop long",
+    "a password needs at least {count} characters": (
+        "un mot de passe compte au moins {count} caractères"
+    ),
+    "wrong email or password": "courriel ou mot de passe incorrect",
+    "too many failed sign-ins; try again in {wait} s": (
+        "trop de tentatives de connexion échouées ; réessayez dans {wait} s"
+    ),
+    "the form expired; reload the page and try again": (
+        "le formulaire a expiré ; rechargez la page et réessayez"
+    ),
+    "sign in, or send an API token, to do this": (
+        "connectez-vous, ou envoyez un jeton d’API, pour faire ceci"
+    ),
+    "sign in to see organisations": "connectez-vous pour voir les organisations",
+    "no account for {email}; create it first": "aucun compte pour {email} ; créez-le d’abord",
+    "no account for {email}; create it with create-user": (
+        "aucun compte pour {email} ; créez-le avec create-user"
+    ),
+    # Charters, clauses
+    "a charter '{slug}' exists already": "une charte « {slug} » existe déjà",
+    "a slug has 3 to 64 lower-case letters, digits and hyphens": (
+        "un identifiant compte de 3 à 64 lettres minuscules, chiffres et traits d’union"
+    ),
+    "a summary has at most 2000 characters": "un résumé compte au plus 2000 caractères",
+    "a title has 1 to 300 characters": "un titre compte de 1 à 300 caractères",
+    "no charter '{slug}'": "aucune charte « {slug} »",
+    "a clause body has at most {count} characters": (
+        "le corps d’une clause compte au plus {count} caractères"
+    ),
+    "a clause title has at most {count} characters": (
+        "le titre d’une clause compte au plus {count} caractères"
+    ),
+    "kind must be one of: {choices}": "le type doit être l’un de : {choices}",
+    "phase must be one of: {choices}": "la phase doit être l’une de : {choices}",
+    "no clause '{key}' in this charter": "aucune clause « {key} » dans cette charte",
+    # Invitations, members, organisations
+    "an account for {email} exists: enter its password": (
+        "un compte existe pour {email} : saisissez son mot de passe"
+    ),
+    "this invitation has expired; ask the secretariat for a new link": (
+        "cette invitation a expiré ; demandez un nouveau lien au secrétariat"
+    ),
+    "this invitation was used already": "cette invitation a déjà servi",
+    "this invitation was withdrawn": "cette invitation a été retirée",
+    "no such invitation; ask the secretariat for a new link": (
+        "invitation introuvable ; demandez un nouveau lien au secrétariat"
+    ),
+    "no invitation {id} for this charter": "aucune invitation {id} pour cette charte",
+    "a charter keeps at least one secretariat member": (
+        "une charte garde au moins un membre du secrétariat"
+    ),
+    "{email} is a member of this charter already": "{email} est déjà membre de cette charte",
+    "role must be one of: {choices}": "le rôle doit être l’un de : {choices}",
+    "user {id} is not a member of this charter": (
+        "l’utilisateur·rice {id} n’est pas membre de cette charte"
+    ),
+    "a local government needs its city": "une collectivité locale doit indiquer sa ville",
+    "an organisation needs a name of 1 to 200 characters": (
+        "une organisation a un nom de 1 à 200 caractères"
+    ),
+    "country must be an ISO 3166-1 alpha-2 code, such as IT or SN": (
+        "le pays doit être un code ISO 3166-1 alpha-2, comme IT ou SN"
+    ),
+    "organisation kind must be one of: {choices}": (
+        "le type d’organisation doit être l’un de : {choices}"
+    ),
+    "no organisation {id}": "aucune organisation {id}",
+    # API tokens
+    "a token needs a name of 1 to 120 characters": "un jeton a un nom de 1 à 120 caractères",
+    "no token {id}": "aucun jeton {id}",
+    "no token {id} for this charter": "aucun jeton {id} pour cette charte",
+    "you have no token {id}": "vous n’avez pas de jeton {id}",
+    "this API token was revoked": "ce jeton d’API a été révoqué",
+    "this account is deactivated": "ce compte est désactivé",
+    "unknown API token": "jeton d’API inconnu",
+    "this API token is for another charter": "ce jeton d’API est pour une autre charte",
+    "a token for one charter cannot issue tokens for others": (
+        "un jeton pour une charte ne peut pas émettre de jetons pour d’autres"
+    ),
+    # Requests
+    "send a JSON body with Content-Type: application/json": (
+        "envoyez un corps JSON avec Content-Type: application/json"
+    ),
+    "a request body has at most {count} bytes": (
+        "le corps d’une requête compte au plus {count} octets"
+    ),
+    "cross-origin request refused": "requête d’une autre origine refusée",
+    "missing or wrong X-CSRF-Token header (GET /api/session gives it)": (
+        "en-tête X-CSRF-Token absent ou faux (GET /api/session le donne)"
+    ),
+    "the body is not valid JSON": "le corps de la requête n’est pas du JSON valide",
+    "the body must be a JSON object": "le corps de la requête doit être un objet JSON",
+    # Permissions (``charter_drafts.permissions.refusal_reason``)
+    "you are not a member of this charter": "vous n’êtes pas membre de cette charte",
+    "this clause is frozen": "cette clause est figée",
+    "the text is read-only in the {phase} phase": (
+        "le texte est en lecture seule en phase de {phase}"
+    ),
+    "the clause structure cannot change in the {phase} phase": (
+        "la structure des clauses ne peut pas changer en phase de {phase}"
+    ),
+    "drafting": "rédaction",
+    "consultation": "consultation",
+    "closed": "clôture",
+    "{role} may not {action}": "{role} ne peut pas {action}",
+    "a secretariat": "le secrétariat",
+    "an editor": "un·e rédacteur·rice",
+    "a commenter": "un·e commentateur·rice",
+    "an observer": "un·e observateur·rice",
+    "a site administrator": "un·e administrateur·rice du site",
+    "read draft": "lire le projet",
+    "edit text": "modifier le texte",
+    "change structure": "changer la structure",
+    "freeze clause": "figer une clause",
+    "change phase": "changer la phase",
+    "manage members": "gérer les membres",
+    "read audit": "lire le journal d’audit",
+    "create charter": "créer une charte",
+    # The live document (updates refused, connections closed)
+    "update refused: {reason}": "modification refusée : {reason}",
+    "read-only": "lecture seule",
+    "{reason} ({clause})": "{reason} ({clause})",
+    "it creates a root type": "elle crée un type racine",
+    "it changes the clause order": "elle change l’ordre des clauses",
+    "it adds or removes clauses": "elle ajoute ou retire des clauses",
+    "it changes a clause's fields": "elle change les champs d’une clause",
+    "it changes something that is not a clause text": (
+        "elle change autre chose que le texte d’une clause"
+    ),
+    "it formats text": "elle met le texte en forme",
+    "it embeds an object in text": "elle insère un objet dans le texte",
+    "malformed update: {error}": "modification illisible : {error}",
+    "malformed state vector: {error}": "vecteur d’état illisible : {error}",
+    "malformed message: {error}": "message illisible : {error}",
+    "message too big": "message trop gros",
+    "text frames are not part of the protocol": "les trames texte ne font pas partie du protocole",
+    "this origin may not open the live document": (
+        "cette origine ne peut pas ouvrir le document en direct"
+    ),
+    "too many refused updates": "trop de modifications refusées",
+    "too many updates whose dependencies never arrived": (
+        "trop de modifications dont les dépendances ne sont jamais arrivées"
+    ),
+    "client too slow; reconnect to resync": (
+        "client trop lent ; reconnectez-vous pour resynchroniser"
+    ),
+    "you are no longer a member of this charter": "vous n’êtes plus membre de cette charte",
+}
+
+TRANSLATIONS: dict[str, dict[str, str]] = {"fr": FRENCH}
