@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from charter_drafts.errors import DomainError, Forbidden, TooMany, Unauthenticated
+from charter_drafts.errors import DomainError
 from charter_drafts.invitations import accept_invitation, open_invitation
 from charter_drafts.models import Charter
 from server.i18n import language_of, translate
@@ -31,15 +31,10 @@ def _next(value: object) -> str:
 
 
 def _translated(request: Request, error: DomainError) -> str:
-    """The sign-in refusals in the page's language."""
-    language = language_of(request)
-    if isinstance(error, TooMany):
-        return translate(language, "too_many").format(wait=error.retry_after)
-    if isinstance(error, Unauthenticated):
-        return translate(language, "wrong_credentials")
-    if isinstance(error, Forbidden):
-        return translate(language, "form_expired")
-    return error.text.render(language)
+    """A refusal in the page's language, as a sentence (the domain's messages start in lower
+    case, to be quoted within others)."""
+    message = error.text.render(language_of(request))
+    return message[:1].upper() + message[1:]
 
 
 def _field(request: Request, name: str, label: str, kind: str = "text", value: str = "") -> str:

@@ -33,9 +33,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "role.editor": "Editor",
         "role.commenter": "Commenter",
         "role.observer": "Observer",
-        "wrong_credentials": "Wrong email or password",
-        "too_many": "Too many failed sign-ins; try again in {wait} s",
-        "form_expired": "The form expired; reload the page and try again",
     },
     "fr": {
         "charters": "Chartes",
@@ -63,9 +60,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "role.editor": "Rédacteur·rice",
         "role.commenter": "Commentateur·rice",
         "role.observer": "Observateur·rice",
-        "wrong_credentials": "Courriel ou mot de passe incorrect",
-        "too_many": "Trop de tentatives de connexion échouées ; réessayez dans {wait} s",
-        "form_expired": "Le formulaire a expiré ; rechargez la page et réessayez",
     },
 }
 

@@ -83,6 +83,12 @@ async def test_a_close_reason_is_in_the_language_of_the_upgrade(server: ServerPr
         1003,
         "les trames texte ne font pas partie du protocole",
     )
+    # A language header that names nothing known, or is garbage: English.
+    for header in ("xx-YY", "<script>;q=zz,,;", "é" * 300):
+        assert await close_code_after(server, "hello", header) == (
+            1003,
+            "text frames are not part of the protocol",
+        )
 
 
 async def test_an_oversized_message_closes_with_1009(server: ServerProcess) -> None:
