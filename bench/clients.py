@@ -21,8 +21,8 @@ from pycrdt import Doc
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from charter_drafts.document import load_document, read_clauses
-from server.protocol import AuthMessage, read_message, sync_step2
+from charter_drafts.document.schema import load_document, read_clauses
+from server.live.protocol import AuthMessage, read_message, sync_step2
 
 
 async def close_all(clients: Sequence[Reader]) -> None:

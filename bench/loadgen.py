@@ -31,8 +31,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from wire import Wire
 
-from charter_drafts.document import clauses_of, load_document, read_clauses
-from server.protocol import (
+from charter_drafts.document.schema import clauses_of, load_document, read_clauses
+from server.live.protocol import (
     AuthMessage,
     ProtocolError,
     read_message,

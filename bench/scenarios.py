@@ -31,7 +31,7 @@ from loadgen import (
 from report import Report, cpu_text, warnings_in
 from targets import LABELS, Target
 
-from charter_drafts.document import read_clauses
+from charter_drafts.document.schema import read_clauses
 
 
 async def scenario_fanout(target: Target, args: argparse.Namespace, report: Report) -> None:

@@ -32,8 +32,8 @@ from loadgen import (
     with_token,
 )
 
-from charter_drafts.document import add_clause
-from server.protocol import update_message
+from charter_drafts.document.schema import add_clause
+from server.live.protocol import update_message
 
 BENCH = Path(__file__).resolve().parent
 

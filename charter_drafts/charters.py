@@ -11,14 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from charter_drafts import audit
-from charter_drafts.accounts import find_user
-from charter_drafts.document import add_clause, load_document, read_clauses
+from charter_drafts.document.schema import add_clause, load_document, read_clauses
+from charter_drafts.document.update_log import append_updates, load_state
 from charter_drafts.errors import Conflict, Invalid, NotFound
-from charter_drafts.memberships import add_member
 from charter_drafts.models import Charter, Clause, ClauseKind, Role
+from charter_drafts.people import audit
+from charter_drafts.people.accounts import find_user
+from charter_drafts.people.memberships import add_member
 from charter_drafts.texts import text
-from charter_drafts.update_log import append_updates, load_state
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from charter_drafts import audit
-from charter_drafts.document import add_clause, move_clause, remove_clause
+from charter_drafts.document.schema import add_clause, move_clause, remove_clause
 from charter_drafts.errors import Invalid, NotFound
 from charter_drafts.models import Charter, Clause, ClauseKind, Phase, utcnow
+from charter_drafts.people import audit
 from charter_drafts.permissions import (
     Action,
     CharterTarget,

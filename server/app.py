@@ -15,13 +15,13 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from server import errors, forms, pages
-from server.live_entry import LiveEntry
-from server.routes import charters, clauses, members, ops, organisations, session, tokens
-from server.security import SecurityMiddleware
+from server.live.endpoint import live_socket
+from server.live.entry import LiveEntry
 from server.services import Services
 from server.settings import Settings
-from server.websocket import live_socket
+from server.web import errors, forms, pages
+from server.web.routes import charters, clauses, members, ops, organisations, session, tokens
+from server.web.security import SecurityMiddleware
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -77,4 +77,5 @@ def create_app(settings: Settings) -> LiveEntry:
     )
     app.state.services = services
     # The live document's sockets skip the HTTP middleware: only the session cookie is needed.
-    return LiveEntry(app, live_socket, partial(SessionMiddleware, **cookie))
+    live = partial(live_socket, services)
+    return LiveEntry(app, live, partial(SessionMiddleware, **cookie))

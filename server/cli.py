@@ -15,16 +15,16 @@ from pathlib import Path
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from charter_drafts.accounts import create_user, find_user
 from charter_drafts.charters import get_charter, start_charter
 from charter_drafts.database import create_engine, create_session_factory
-from charter_drafts.demo import DEMO_MEMBERS, DEMO_PASSWORD, seed_demo
-from charter_drafts.demo_content import DEMO_SLUG
+from charter_drafts.demo.content import DEMO_SLUG
+from charter_drafts.demo.seed import DEMO_MEMBERS, DEMO_PASSWORD, seed_demo
 from charter_drafts.errors import DomainError, NotFound
-from charter_drafts.memberships import add_member
 from charter_drafts.migrate import upgrade
 from charter_drafts.models import OrganisationKind, Role
-from charter_drafts.organisations import find_or_create_organisation
+from charter_drafts.people.accounts import create_user, find_user
+from charter_drafts.people.memberships import add_member
+from charter_drafts.people.organisations import find_or_create_organisation
 from charter_drafts.texts import text
 from server.logs import configure_logging
 from server.settings import Settings
@@ -186,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.demo:
         asyncio.run(_in_session(settings, _seed))
     from server.app import create_app
-    from server.websocket_protocol import WebSocketProtocol
+    from server.live.websocket_protocol import WebSocketProtocol
 
     base = f"http://{settings.host}:{settings.port}"
     log.info("serving on %s", base)

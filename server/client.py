@@ -15,8 +15,8 @@ from typing import Any
 import websockets
 from pycrdt import Doc, Map, Text, TransactionEvent, YSyncMessageType
 
-from charter_drafts.document import clauses_of, load_document, read_clauses
-from server.protocol import (
+from charter_drafts.document.schema import clauses_of, load_document, read_clauses
+from server.live.protocol import (
     AuthMessage,
     AwarenessEntry,
     AwarenessMessage,

@@ -14,13 +14,13 @@ from charter_drafts.database import (
     create_session_factory,
     warm_pool,
 )
-from charter_drafts.store import StoreRunner, store_runner, update_log_runner
-from server.fanout import Fanout, LocalFanout, RedisFanout
+from charter_drafts.document.store import StoreRunner, store_runner, update_log_runner
+from server.callers.throttle import FailureThrottle
+from server.live.fanout import Fanout, LocalFanout, RedisFanout
+from server.live.rooms import Rooms
+from server.live.writer import UpdateWriter
 from server.metrics import Metrics
-from server.rooms import Rooms
 from server.settings import Settings
-from server.throttle import FailureThrottle
-from server.writer import UpdateWriter
 
 log = logging.getLogger(__name__)
 

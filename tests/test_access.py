@@ -10,7 +10,7 @@ import httpx
 import pytest
 import websockets
 
-from charter_drafts.demo import DEMO_MEMBERS
+from charter_drafts.demo.seed import DEMO_MEMBERS
 from server.client import LiveClient
 from tests.people import COMMENTER, EDITOR, SECRETARIAT, SITE_ADMIN, add_accounts, client
 from tests.servers import DEMO_PASSWORD, ServerProcess, eventually_async, read_until_closed

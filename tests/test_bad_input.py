@@ -11,9 +11,9 @@ import pytest
 import websockets
 from pycrdt import Array, Doc, Map, Text
 
-from charter_drafts.document import clauses_of, load_document, order_of
+from charter_drafts.document.schema import clauses_of, load_document, order_of
 from server.client import LiveClient
-from server.protocol import MessageType, update_message
+from server.live.protocol import MessageType, update_message
 from tests.conftest import ServerFactory
 from tests.servers import ServerProcess, eventually_async, read_until_closed
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from charter_drafts.demo_content import DEMO_CLAUSES, DEMO_TITLE
+from charter_drafts.demo.content import DEMO_CLAUSES, DEMO_TITLE
 from server.client import LiveClient
 from tests.conftest import ServerFactory
 from tests.servers import POSTGRES_ADMIN_URL, ServerProcess, eventually_async

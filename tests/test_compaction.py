@@ -13,8 +13,8 @@ from pycrdt import Doc, Text, TransactionEvent
 from sqlalchemy import text
 
 from charter_drafts.charters import get_charter_blocking
-from charter_drafts.document import clauses_of, load_document, read_clauses
-from charter_drafts.update_log import (
+from charter_drafts.document.schema import clauses_of, load_document, read_clauses
+from charter_drafts.document.update_log import (
     Folded,
     fold_log_blocking,
     load_state_blocking,

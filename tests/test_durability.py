@@ -11,9 +11,9 @@ import pytest
 import websockets
 from pycrdt import YSyncMessageType
 
-from charter_drafts.document import load_document, read_clauses
+from charter_drafts.document.schema import load_document, read_clauses
 from server.client import LiveClient
-from server.protocol import SyncMessage, read_message, sync_step1
+from server.live.protocol import SyncMessage, read_message, sync_step1
 from tests.conftest import BACKENDS, ServerFactory
 from tests.people import OBSERVER
 from tests.servers import ServerProcess, eventually_async, postgres_admin

@@ -8,9 +8,9 @@ import pytest
 import websockets
 from pycrdt import Doc
 
-from charter_drafts.document import read_clauses
+from charter_drafts.document.schema import read_clauses
 from server.client import LiveClient
-from server.protocol import (
+from server.live.protocol import (
     AwarenessEntry,
     AwarenessMessage,
     MessageType,

@@ -18,7 +18,7 @@ import websockets
 from pycrdt import Doc
 
 from server.client import LiveClient
-from server.protocol import (
+from server.live.protocol import (
     AuthMessage,
     AwarenessMessage,
     MessageType,

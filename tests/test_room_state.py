@@ -10,16 +10,16 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
 
-from charter_drafts.document import clauses_of, load_document, read_clauses
-from charter_drafts.errors import NotFound
-from charter_drafts.room_state import load_room_state_blocking
-from charter_drafts.update_log import (
+from charter_drafts.document.room_state import load_room_state_blocking
+from charter_drafts.document.schema import clauses_of, load_document, read_clauses
+from charter_drafts.document.update_log import (
     StoredState,
     append_updates_blocking,
     fold_log_blocking,
     load_state_blocking,
     store_folded_blocking,
 )
+from charter_drafts.errors import NotFound
 from tests.conftest import BACKENDS, ServerFactory
 from tests.stores import demo_store
 

@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from charter_drafts.charters import get_charter_blocking
 from charter_drafts.database import create_engine, create_session_factory
+from charter_drafts.document.store import store_runner, update_log_runner
+from charter_drafts.document.update_log import load_state_blocking, store_updates_blocking
 from charter_drafts.models import DocumentUpdate
-from charter_drafts.store import store_runner, update_log_runner
-from charter_drafts.update_log import load_state_blocking, store_updates_blocking
 from tests.conftest import BACKENDS, ServerFactory
 from tests.stores import demo_database
 

@@ -1,4 +1,5 @@
-"""The websocket layer itself (``server.websocket_protocol``): upgrade, frames, keepalive, logs.
+"""The websocket layer itself (``server.live.websocket_protocol``): upgrade, frames, keepalive,
+logs.
 
 Some clients here speak websockets' sans-I/O client over a plain TCP stream, so a test decides
 exactly what goes on the wire and when: pings left unanswered, bad UTF-8, a malformed request.
@@ -19,9 +20,9 @@ from websockets.http11 import Response
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-from charter_drafts.document import load_document, read_clauses
+from charter_drafts.document.schema import load_document, read_clauses
 from server.client import LiveClient
-from server.protocol import SyncMessage, read_message, sync_step1
+from server.live.protocol import SyncMessage, read_message, sync_step1
 from tests.conftest import ServerFactory
 from tests.servers import EDITOR, ServerProcess, eventually_async, read_until_closed
 

@@ -11,13 +11,13 @@ from typing import NamedTuple
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from charter_drafts.accounts import create_user, find_user
 from charter_drafts.charters import NewClause, create_charter
-from charter_drafts.demo_content import DEMO_CLAUSES, DEMO_SLUG, DEMO_SUMMARY, DEMO_TITLE
+from charter_drafts.demo.content import DEMO_CLAUSES, DEMO_SLUG, DEMO_SUMMARY, DEMO_TITLE
 from charter_drafts.errors import Conflict
-from charter_drafts.memberships import add_member
 from charter_drafts.models import Charter, OrganisationKind, Role
-from charter_drafts.organisations import find_or_create_organisation
+from charter_drafts.people.accounts import create_user, find_user
+from charter_drafts.people.memberships import add_member
+from charter_drafts.people.organisations import find_or_create_organisation
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from charter_drafts.document.update_log import StoredState, logged_blocking, stored_state
 from charter_drafts.errors import NotFound
 from charter_drafts.models import Charter, Clause, DocumentSnapshot, Phase
 from charter_drafts.texts import text
-from charter_drafts.update_log import StoredState, logged_blocking, stored_state
 
 KEY_SEPARATOR = "\n"  # never in a clause key (``c-`` and hex digits, or a demo slug)
 

@@ -24,7 +24,7 @@ from pycrdt import (
     merge_updates,
 )
 
-from charter_drafts.document import (
+from charter_drafts.document.schema import (
     EMPTY_UPDATE,
     TEXT_FIELDS,
     clauses_of,

@@ -22,7 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from charter_drafts.database import SessionFactory, sqlite_file_engine
-from charter_drafts.update_log import DriverAppender, store_updates_blocking
+from charter_drafts.document.update_log import DriverAppender, store_updates_blocking
 
 T = TypeVar("T")
 

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import PoolProxiedConnection
 
-from charter_drafts.document import load_document, read_clauses
+from charter_drafts.document.schema import load_document, read_clauses
 from charter_drafts.models import Clause, DocumentSnapshot, DocumentUpdate, utcnow
 
 log = logging.getLogger(__name__)

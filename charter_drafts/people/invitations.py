@@ -8,18 +8,18 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from charter_drafts import audit
-from charter_drafts.accounts import (
+from charter_drafts.errors import Forbidden, Gone, NotFound
+from charter_drafts.models import Invitation, Membership, Role, User, utcnow
+from charter_drafts.people import audit
+from charter_drafts.people.accounts import (
     check_display_name,
     create_user,
     find_user,
     normalise_email,
     password_matches,
 )
-from charter_drafts.credentials import digest, new_secret
-from charter_drafts.errors import Forbidden, Gone, NotFound
-from charter_drafts.memberships import add_member
-from charter_drafts.models import Invitation, Membership, Role, User, utcnow
+from charter_drafts.people.credentials import digest, new_secret
+from charter_drafts.people.memberships import add_member
 from charter_drafts.texts import text
 
 INVITATION_PREFIX = "cdi"

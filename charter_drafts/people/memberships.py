@@ -9,9 +9,9 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from charter_drafts import audit
 from charter_drafts.errors import Conflict, Invalid, NotFound
 from charter_drafts.models import Membership, Organisation, Role, User
+from charter_drafts.people import audit
 from charter_drafts.permissions import Member
 from charter_drafts.texts import text
 

@@ -10,11 +10,11 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from charter_drafts import audit
-from charter_drafts.credentials import digest, new_secret
 from charter_drafts.errors import Invalid, NotFound, Unauthenticated
-from charter_drafts.memberships import membership_join
 from charter_drafts.models import ApiToken, Membership, User, utcnow
+from charter_drafts.people import audit
+from charter_drafts.people.credentials import digest, new_secret
+from charter_drafts.people.memberships import membership_join
 from charter_drafts.texts import text
 
 TOKEN_PREFIX = "cdt"  # noqa: S105 (a label, not a secret)

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
 from charter_drafts.errors import Forbidden
-from charter_drafts.memberships import as_member, member_of_blocking, membership_join
 from charter_drafts.models import ApiToken, Membership, User
+from charter_drafts.people.memberships import as_member, member_of_blocking, membership_join
+from charter_drafts.people.tokens import token_member_blocking, token_owner_blocking
 from charter_drafts.permissions import Member
-from charter_drafts.tokens import token_member_blocking, token_owner_blocking
 
 SESSION_USER = "uid"
 SESSION_CSRF = "csrf"

@@ -1,6 +1,6 @@
 """One client's websocket: frames written at once when the socket takes them, else queued.
 
-A message goes straight to the socket (``server.frames``) while nothing is queued for this client
+A message goes straight to the socket (``frames``) while nothing is queued for this client
 and its transport is not backed up. Otherwise it waits in a bounded queue that a task drains through
 ASGI ``send``, which waits for the socket to drain; the task exists only while there is a backlog
 (or a close to send), so an idle client costs no task. A client too slow to keep up is disconnected
@@ -18,8 +18,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from charter_drafts.permissions import Member
 from charter_drafts.texts import Text
-from server.frames import encode_frame
-from server.websocket_protocol import WebSocketProtocol
+from server.live.frames import encode_frame
+from server.live.websocket_protocol import WebSocketProtocol
 
 log = logging.getLogger(__name__)
 

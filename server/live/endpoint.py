@@ -2,7 +2,7 @@
 
 Close codes: 1002 malformed message, 1003 text frame, 1007 update or state vector that does not
 decode, 1008 too many refused (or incomplete) updates, 1009 message too big, 1011 an error here or
-(``server.websocket_protocol``) no answer to the keepalive ping, 1012 the server is stopping, 1013
+(``websocket_protocol``) no answer to the keepalive ping, 1012 the server is stopping, 1013
 client too slow, 4401 not signed in (no session cookie or ``?token=``) or the token was revoked
 (open sockets close at once, in every process), 4403 not a member, a token for another charter,
 an origin not ours or a membership removed, 4404 unknown charter.
@@ -14,6 +14,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from functools import partial
+from typing import Protocol
 
 from pycrdt import YSyncMessageType
 from sqlalchemy.orm import Session
@@ -21,18 +22,20 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from charter_drafts.charters import get_charter_blocking
+from charter_drafts.document.store import StoreRunner
 from charter_drafts.errors import DomainError, Invalid
 from charter_drafts.permissions import Action, Member, require
 from charter_drafts.texts import Text, text
-from server.auth import caller_on_charter_blocking, credentials
-from server.connection import Connection, close_reason
-from server.frames import direct_writer
-from server.i18n import language_of
-from server.protocol import ProtocolError, SyncMessage, read_message
-from server.room import Room
-from server.rooms import Rooms
-from server.security import origin_allowed
-from server.services import Services
+from server.callers.auth import caller_on_charter_blocking, credentials
+from server.callers.language import language_of
+from server.callers.origins import origin_allowed
+from server.live.connection import Connection, close_reason
+from server.live.frames import direct_writer
+from server.live.protocol import ProtocolError, SyncMessage, read_message
+from server.live.room import Room
+from server.live.rooms import Rooms
+from server.metrics import Metrics
+from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,15 @@ CLOSE_TOO_BIG = 1009
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+
+
+class Services(Protocol):
+    """What the endpoint uses of the running server (``server.services.Services`` has it)."""
+
+    settings: Settings
+    rooms: Rooms
+    store: StoreRunner
+    metrics: Metrics
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,14 +120,14 @@ def _peer(websocket: WebSocket) -> str:
     return f"{client.host}:{client.port}" if client else "?"
 
 
-async def live_socket(scope: Scope, receive: Receive, send: Send) -> None:
-    """The ASGI app of ``/ws/charters/{slug}`` (``server.live_entry`` routes to it).
+async def live_socket(services: Services, scope: Scope, receive: Receive, send: Send) -> None:
+    """The ASGI app of ``/ws/charters/{slug}``, once bound to the services (``server.app`` binds
+    it, ``server.live.entry`` routes to it).
 
     An open socket keeps this coroutine for its whole life, so it reads the ASGI ``receive``
     itself rather than through one more (Starlette's) per socket.
     """
     websocket = WebSocket(scope, receive, send)
-    services: Services = websocket.app.state.services
     settings = services.settings
     slug = websocket.path_params["slug"]
     language = language_of(websocket)  # of what it is told: refusals, close reasons

@@ -7,7 +7,7 @@ security middleware. The live document needs none of them but the session cookie
 middleware reads the cookie into the scope around an app that returns at once (so no frame of it
 stays for the socket's life), then the endpoint runs. Every other request, and the lifespan, goes
 to the Starlette app. The server's own ASGI ``send`` is kept in the socket's scope for
-``server.frames``.
+``server.live.frames``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from server.frames import SCOPE_KEY
+from server.live.frames import SCOPE_KEY
 
 LIVE_PATH = re.compile(r"/ws/charters/(?P<slug>[^/]+)")
 

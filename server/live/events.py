@@ -1,24 +1,21 @@
-"""Live domain events for open browsers, as Server-Sent Events.
+"""A charter's live domain events, for the open browsers' event streams (``server.web.events``).
 
-The chosen transport (ARCHITECTURE leaves it to the server): ``GET /api/charters/{slug}/events``,
-``text/event-stream``, one JSON object per event. Events are raised in every process holding the
-charter (the Redis fan-out carries the changes), so a browser may be connected to any of them.
-A subscriber too slow to take its events loses its stream (it reconnects and refetches).
+Events are raised in every process holding the charter (the Redis fan-out carries the changes),
+so a browser may be connected to any of them. A subscriber too slow to take its events loses its
+stream (it reconnects and refetches).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 MAX_PENDING = 100
-HEARTBEAT_SECONDS = 15.0
 
 
 class EventHub:
@@ -45,21 +42,3 @@ class EventHub:
             subscribers.discard(queue)
             if not subscribers:
                 self._subscribers.pop(charter_id, None)
-
-
-async def stream(
-    queue: asyncio.Queue[dict[str, Any] | None], user_id: int | None
-) -> AsyncIterator[str]:
-    """Server-Sent Events: each event as ``data: {json}``, a comment as a heartbeat."""
-    yield ": connected\n\n"
-    while True:
-        try:
-            event = await asyncio.wait_for(queue.get(), HEARTBEAT_SECONDS)
-        except TimeoutError:
-            yield ": heartbeat\n\n"
-            continue
-        if event is None:
-            return
-        yield f"event: {event['type']}\ndata: {json.dumps(event)}\n\n"
-        if event["type"] == "membership" and event.get("user_id") == user_id and not event["role"]:
-            return  # removed from the charter: nothing more for them here

@@ -7,9 +7,9 @@ ASGI ``send`` instead costs a chain of coroutines (Starlette's websocket, the se
 send wrapper, the protocol's ``send``) and a new encoding for every client: measured, most of the
 server's CPU for a broadcast to a few hundred readers.
 
-Only our own websocket protocol (``server.websocket_protocol``) is written to directly:
+Only our own websocket protocol (``server.live.websocket_protocol``) is written to directly:
 ``direct_writer`` recognises the ASGI ``send`` it hands the application (kept in the scope by
-``server.live_entry``) and returns None under any other server, which then keeps using ASGI
+``server.live.entry``) and returns None under any other server, which then keeps using ASGI
 ``send`` for every message. The protocol writes a frame at once only while nothing else waits
 (connection open, nothing closing, transport not paused by flow control); otherwise the caller
 falls back to ASGI ``send``, which waits for the transport to drain, in order.
@@ -20,9 +20,9 @@ from __future__ import annotations
 from starlette.types import Scope
 from websockets.frames import Frame, Opcode
 
-from server.websocket_protocol import WebSocketProtocol
+from server.live.websocket_protocol import WebSocketProtocol
 
-SCOPE_KEY = "charter_drafts.asgi_send"  # set by server.live_entry
+SCOPE_KEY = "charter_drafts.asgi_send"  # set by server.live.entry
 
 
 def encode_frame(message: bytes) -> bytes:

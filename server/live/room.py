@@ -26,7 +26,9 @@ from typing import Any
 
 from pycrdt import Doc, YSyncMessageType, merge_updates
 
-from charter_drafts.document import EMPTY_STATE_VECTOR, EMPTY_UPDATE, load_document
+from charter_drafts.document.schema import EMPTY_STATE_VECTOR, EMPTY_UPDATE, load_document
+from charter_drafts.document.staging import Staging
+from charter_drafts.document.update_log import Folded, StoredState
 from charter_drafts.errors import Invalid, OutOfScope
 from charter_drafts.models import Phase
 from charter_drafts.permissions import (
@@ -38,14 +40,11 @@ from charter_drafts.permissions import (
     can,
     refusal_reason,
 )
-from charter_drafts.staging import Staging
 from charter_drafts.texts import Text, text
-from charter_drafts.update_log import Folded, StoredState
-from server.connection import Connection
-from server.fanout import Fanout, Kind
-from server.frames import encode_frame
-from server.metrics import Metrics
-from server.protocol import (
+from server.live.connection import Connection
+from server.live.fanout import Fanout, Kind
+from server.live.frames import encode_frame
+from server.live.protocol import (
     AwarenessEntry,
     AwarenessMessage,
     Message,
@@ -58,8 +57,9 @@ from server.protocol import (
     sync_step2,
     update_message,
 )
+from server.live.writer import UpdateWriter
+from server.metrics import Metrics
 from server.settings import Settings
-from server.writer import UpdateWriter
 
 log = logging.getLogger(__name__)
 

@@ -13,20 +13,20 @@ from functools import partial
 
 from charter_drafts.charters import get_charter_blocking
 from charter_drafts.database import SessionFactory
-from charter_drafts.document import load_document
+from charter_drafts.document.room_state import load_room_state_blocking
+from charter_drafts.document.schema import load_document
+from charter_drafts.document.store import StoreRunner
+from charter_drafts.document.update_log import load_state
 from charter_drafts.errors import NotFound
 from charter_drafts.models import Phase, Role
 from charter_drafts.permissions import Member
-from charter_drafts.room_state import load_room_state_blocking
-from charter_drafts.store import StoreRunner
 from charter_drafts.texts import text
-from charter_drafts.update_log import load_state
-from server.events import EventHub
-from server.fanout import Fanout, Kind
+from server.live.events import EventHub
+from server.live.fanout import Fanout, Kind
+from server.live.room import Room
+from server.live.writer import UpdateWriter
 from server.metrics import Metrics
-from server.room import Room
 from server.settings import Settings
-from server.writer import UpdateWriter
 
 log = logging.getLogger(__name__)
 

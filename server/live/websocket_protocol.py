@@ -13,13 +13,13 @@ and two ``asyncio.Event`` (five deques of about 760 bytes) and a keepalive timer
 also logged each socket's whole URL, so a ``?token=`` secret went into the log. Here the handshake
 objects are dropped once the response is out, a socket keeps a slotted object, the frame parser,
 the scope and its task, an inbox list only while messages wait for the application, and the
-keepalive pings of all sockets share one timer (``server.websocket_shared``, with the header table
+keepalive pings of all sockets share one timer (``websocket_shared``, with the header table
 sockets share); the log shows the path without the query.
 
 Flow control both ways, as uvicorn's: a message the application has not taken yet stops reading
-from the socket until it has (``INFLIGHT_PER_CONNECTION`` in ``server.websocket`` relies on it),
+from the socket until it has (``INFLIGHT_PER_CONNECTION`` in ``server.live.endpoint`` relies on it),
 and ``send`` waits while the transport's buffer is over its high-water mark. ``write_frame`` lets
-``server.frames`` write an encoded broadcast frame straight to the socket when nothing waits.
+``server.live.frames`` write an encoded broadcast frame straight to the socket when nothing waits.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from websockets.http11 import Request, Response
 from websockets.protocol import SEND_EOF, Protocol, Side, State
 from websockets.server import ServerProtocol
 
-from server.websocket_shared import scope_headers, shared_by
+from server.live.websocket_shared import scope_headers, shared_by
 
 log = logging.getLogger(__name__)
 # websockets' own per-connection lines ("connection open", "connection closed") repeat ours.

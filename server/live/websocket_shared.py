@@ -1,6 +1,6 @@
 """What every websocket of one uvicorn server shares: settings, the keepalive timer, headers.
 
-``server.websocket_protocol`` is one socket; this is the little state its sockets have in common,
+``websocket_protocol`` is one socket; this is the little state its sockets have in common,
 kept once per server instead of once per socket: the app and the settings it reads from
 uvicorn's config, the ping timer (sockets are pinged in groups, so the pings of thousands of
 sockets are spread over the interval instead of written in one turn of the loop), and a table of

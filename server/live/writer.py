@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
-from charter_drafts.store import StoreRunner, UpdateLogRunner
-from charter_drafts.update_log import (
+from charter_drafts.document.store import StoreRunner, UpdateLogRunner
+from charter_drafts.document.update_log import (
     Folded,
     fold_log_blocking,
     store_folded_blocking,

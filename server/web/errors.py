@@ -11,8 +11,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from charter_drafts.errors import DomainError, TooMany
 from charter_drafts.texts import Text
-from server.i18n import language_of, translate
-from server.pages import page
+from server.callers.language import language_of
+from server.web.i18n import translate
+from server.web.pages import page
 
 log = logging.getLogger(__name__)
 

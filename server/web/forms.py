@@ -10,13 +10,14 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from charter_drafts.errors import DomainError
-from charter_drafts.invitations import accept_invitation, open_invitation
 from charter_drafts.models import Charter
-from server.i18n import language_of, translate
-from server.pages import page
-from server.routes.context import call, services_of
-from server.routes.session import sign_in_user, start_session
-from server.security import check_form_csrf, csrf_token
+from charter_drafts.people.invitations import accept_invitation, open_invitation
+from server.callers.language import language_of
+from server.web.i18n import translate
+from server.web.pages import page
+from server.web.routes.context import call, services_of
+from server.web.routes.session import sign_in_user, start_session
+from server.web.security import check_form_csrf, csrf_token
 
 MAX_FORM = 16 * 1024
 

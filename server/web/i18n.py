@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from starlette.requests import HTTPConnection
-
-from charter_drafts.texts import LANGUAGES
-
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "charters": "Charters",
@@ -62,19 +58,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "role.observer": "Observateur·rice",
     },
 }
-
-
-def language_of(request: HTTPConnection) -> str:
-    """The first supported language in ``?lang=`` or Accept-Language; English otherwise (a
-    page's request or a websocket's upgrade)."""
-    asked = request.query_params.get("lang")
-    if asked in LANGUAGES:
-        return asked
-    for part in request.headers.get("accept-language", "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LANGUAGES:
-            return code
-    return "en"
 
 
 def translate(language: str, key: str) -> str:

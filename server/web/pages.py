@@ -16,11 +16,12 @@ from starlette.routing import Route
 
 from charter_drafts.charters import list_charters
 from charter_drafts.permissions import Action, can, require
-from server.auth import Principal
-from server.i18n import language_of, translate
-from server.reads import read_charter
-from server.routes.context import call, charter_call
-from server.security import csrf_token
+from server.callers.auth import Principal
+from server.callers.language import language_of
+from server.web.i18n import translate
+from server.web.reads import read_charter
+from server.web.routes.context import call, charter_call
+from server.web.security import csrf_token
 
 
 def page(

@@ -19,8 +19,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from charter_drafts.errors import Forbidden
 from charter_drafts.texts import Text
-from server.auth import SESSION_CSRF, SESSION_USER, bearer_token
-from server.i18n import language_of
+from server.callers.auth import SESSION_CSRF, SESSION_USER, bearer_token
+from server.callers.language import language_of
+from server.callers.origins import origin_allowed
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HEADERS = [
@@ -47,18 +48,6 @@ def csrf_token(connection: HTTPConnection) -> str:
 
 def _same(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
-
-
-def origin_allowed(connection: HTTPConnection, allowed: Iterable[str]) -> bool:
-    """No Origin (not a browser) or one of ours: the configured ones, else our own."""
-    origin = connection.headers.get("origin")
-    if origin is None:
-        return True
-    origins = set(allowed)
-    if not origins:
-        scheme = "https" if connection.url.scheme in ("https", "wss") else "http"
-        origins = {f"{scheme}://{connection.headers.get('host', '')}"}
-    return origin in origins
 
 
 def check_form_csrf(connection: HTTPConnection, submitted: object) -> None:

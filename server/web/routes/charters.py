@@ -13,10 +13,10 @@ from charter_drafts.charters import list_charters, start_charter
 from charter_drafts.models import Charter
 from charter_drafts.permissions import Action, Member, require
 from charter_drafts.structure import change_phase, frozen_keys, parse_phase
-from server.events import stream
-from server.inputs import Input, read_json
-from server.reads import read_charter
-from server.routes.context import call, charter_call, created
+from server.web.events import stream
+from server.web.inputs import Input, read_json
+from server.web.reads import read_charter
+from server.web.routes.context import call, charter_call, created
 
 
 class CharterCreate(Input):

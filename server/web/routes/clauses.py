@@ -19,8 +19,8 @@ from charter_drafts.structure import (
     parse_kind,
     update_clause,
 )
-from server.inputs import Input, read_json
-from server.routes.context import charter_call, created, no_content
+from server.web.inputs import Input, read_json
+from server.web.routes.context import charter_call, created, no_content
 
 
 class ClauseCreate(Input):

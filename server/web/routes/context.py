@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from charter_drafts.charters import get_charter
 from charter_drafts.models import Charter, Phase
 from charter_drafts.permissions import CharterTarget, Member
-from server.auth import Principal, member_for, principal
+from server.callers.auth import Principal, member_for, principal
 from server.services import Services
 
 

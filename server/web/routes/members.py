@@ -10,24 +10,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from charter_drafts import audit
 from charter_drafts.errors import NotFound
-from charter_drafts.invitations import invite, list_invitations, revoke_invitation
-from charter_drafts.memberships import (
+from charter_drafts.models import Invitation, Organisation, User
+from charter_drafts.people import audit
+from charter_drafts.people.invitations import invite, list_invitations, revoke_invitation
+from charter_drafts.people.memberships import (
     change_member,
     list_members,
     member_of,
     parse_role,
     remove_member,
 )
-from charter_drafts.models import Invitation, Organisation, User
-from charter_drafts.organisations import find_or_create_organisation, get_organisation
+from charter_drafts.people.organisations import find_or_create_organisation, get_organisation
+from charter_drafts.people.tokens import revoke_token, tokens_of
 from charter_drafts.permissions import Action, can, require
 from charter_drafts.texts import text
-from charter_drafts.tokens import revoke_token, tokens_of
-from server.inputs import Input, read_json
-from server.routes.context import CharterCall, charter_call, created, no_content
-from server.routes.tokens import token_json
+from server.web.inputs import Input, read_json
+from server.web.routes.context import CharterCall, charter_call, created, no_content
+from server.web.routes.tokens import token_json
 
 
 class OrganisationInput(Input):

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.routes.context import services_of
+from server.web.routes.context import services_of
 
 log = logging.getLogger(__name__)
 

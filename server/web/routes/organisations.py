@@ -7,9 +7,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from charter_drafts.errors import Unauthenticated
-from charter_drafts.organisations import list_organisations
-from server.routes.context import call
-from server.routes.members import organisation_json
+from charter_drafts.people.organisations import list_organisations
+from server.web.routes.context import call
+from server.web.routes.members import organisation_json
 
 
 async def organisations(request: Request) -> JSONResponse:

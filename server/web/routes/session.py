@@ -8,17 +8,17 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from charter_drafts import audit
-from charter_drafts.accounts import authenticate, normalise_email
 from charter_drafts.errors import DomainError, Invalid, TooMany
-from charter_drafts.invitations import accept_invitation, open_invitation
 from charter_drafts.models import User
+from charter_drafts.people import audit
+from charter_drafts.people.accounts import authenticate, normalise_email
+from charter_drafts.people.invitations import accept_invitation, open_invitation
 from charter_drafts.texts import text
-from server.auth import SESSION_CSRF, SESSION_USER
-from server.inputs import Input, read_json
-from server.routes.context import call, created, no_content, services_of
-from server.security import csrf_token
+from server.callers.auth import SESSION_CSRF, SESSION_USER
 from server.services import Services
+from server.web.inputs import Input, read_json
+from server.web.routes.context import call, created, no_content, services_of
+from server.web.security import csrf_token
 
 
 class SignIn(Input):

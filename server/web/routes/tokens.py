@@ -10,13 +10,13 @@ from starlette.routing import Route
 
 from charter_drafts.charters import get_charter
 from charter_drafts.errors import Forbidden, NotFound, Unauthenticated
-from charter_drafts.memberships import member_of
 from charter_drafts.models import ApiToken, Phase
+from charter_drafts.people.memberships import member_of
+from charter_drafts.people.tokens import issue_token, revoke_token, tokens_of
 from charter_drafts.permissions import Action, CharterTarget, require
 from charter_drafts.texts import text
-from charter_drafts.tokens import issue_token, revoke_token, tokens_of
-from server.inputs import Input, read_json
-from server.routes.context import Call, call, created, no_content
+from server.web.inputs import Input, read_json
+from server.web.routes.context import Call, call, created, no_content
 
 
 class TokenCreate(Input):
