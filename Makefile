@@ -14,9 +14,12 @@ run: $(STAMP)
 test: check $(NODE_TEST_DEPS) chromium
 	$(BIN)/pytest
 
+# ruff; the layers as import contracts (pyproject.toml); the domain's types, strictly.
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
+	$(BIN)/mypy --strict charter_drafts
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -51,4 +54,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/fanout.py
 
 clean:
-	rm -rf $(VENV) tests/interop/node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) tests/interop/node_modules .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pycrdt import Doc
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from charter_drafts.document.schema import add_clause, load_document, read_clauses
 from charter_drafts.document.update_log import append_updates, load_state
@@ -46,27 +48,27 @@ async def get_charter(session: AsyncSession, slug: str) -> Charter:
 
 
 def get_charter_blocking(session: Session, slug: str) -> Charter:
-    charter = session.execute(select(Charter).where(Charter.slug == slug)).scalar()
+    charter = session.execute(select(Charter).where(col(Charter.slug) == slug)).scalar()
     if charter is None:
         raise NotFound(text("no charter '{slug}'", slug=slug))
     return charter
 
 
 async def list_charters(session: AsyncSession) -> Sequence[Charter]:
-    return (await session.execute(select(Charter).order_by(Charter.title))).scalars().all()
+    return (await session.execute(select(Charter).order_by(col(Charter.title)))).scalars().all()
 
 
 async def clause_rows(session: AsyncSession, charter_id: int) -> dict[str, Clause]:
-    rows = await session.execute(select(Clause).where(Clause.charter_id == charter_id))
+    rows = await session.execute(select(Clause).where(col(Clause.charter_id) == charter_id))
     return {clause.key: clause for clause in rows.scalars()}
 
 
-async def stored_document(session: AsyncSession, charter_id: int) -> Doc:
+async def stored_document(session: AsyncSession, charter_id: int) -> Doc[Any]:
     """The charter's document as the store holds it (for reads when no room is open)."""
     return load_document((await load_state(session, charter_id)).updates)
 
 
-def clause_views(doc: Doc, rows: dict[str, Clause]) -> list[ClauseView]:
+def clause_views(doc: Doc[Any], rows: dict[str, Clause]) -> list[ClauseView]:
     """The document's clauses in order, numbered; the preamble is not numbered."""
     views: list[ClauseView] = []
     number = 0
@@ -96,7 +98,7 @@ async def create_charter(
     session.add(charter)
     await session.flush()
     assert charter.id is not None
-    doc: Doc = load_document([])
+    doc: Doc[Any] = load_document([])
     for position, clause in enumerate(clauses):
         session.add(
             Clause(
@@ -133,7 +135,7 @@ async def start_charter(
     secretariat = await find_user(session, secretariat_email)
     if secretariat is None:
         raise NotFound(text("no account for {email}; create it first", email=secretariat_email))
-    if (await session.execute(select(Charter.id).where(Charter.slug == slug))).scalar():
+    if (await session.execute(select(col(Charter.id)).where(col(Charter.slug) == slug))).scalar():
         raise Conflict(text("a charter '{slug}' exists already", slug=slug))
     charter = await create_charter(session, slug, title, summary, [])
     assert charter.id is not None

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from pycrdt import Doc
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from charter_drafts.document.schema import add_clause, move_clause, remove_clause
 from charter_drafts.errors import Invalid, NotFound
@@ -34,7 +35,7 @@ MAX_BODY = 100_000
 
 
 class LiveDocument(Protocol):
-    async def change(self, edit: Callable[[Doc], None]) -> None:
+    async def change(self, edit: Callable[[Doc[Any]], None]) -> None:
         """Apply a server-side change; return once it is stored and broadcast."""
         ...
 
@@ -55,7 +56,7 @@ def parse_phase(phase: str) -> Phase:
 
 
 async def get_clause(session: AsyncSession, charter_id: int, key: str) -> Clause:
-    query = select(Clause).where(Clause.charter_id == charter_id, Clause.key == key)
+    query = select(Clause).where(col(Clause.charter_id) == charter_id, col(Clause.key) == key)
     clause = (await session.execute(query)).scalar()
     if clause is None:
         raise NotFound(text("no clause '{key}' in this charter", key=key))
@@ -67,7 +68,7 @@ async def frozen_keys(session: AsyncSession, charter_id: int) -> frozenset[str]:
 
 
 def frozen_keys_blocking(session: Session, charter_id: int) -> frozenset[str]:
-    query = select(Clause.key).where(Clause.charter_id == charter_id, Clause.frozen)
+    query = select(col(Clause.key)).where(col(Clause.charter_id) == charter_id, col(Clause.frozen))
     return frozenset(session.execute(query).scalars())
 
 

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from charter_drafts.charters import NewClause, create_charter
 from charter_drafts.demo.content import DEMO_CLAUSES, DEMO_SLUG, DEMO_SUMMARY, DEMO_TITLE
@@ -80,7 +81,9 @@ async def seed_demo(session: AsyncSession) -> bool:
     from the moment it exists (a clause they removed is not brought back).
     """
     added = False
-    charter = (await session.execute(select(Charter).where(Charter.slug == DEMO_SLUG))).scalar()
+    charter = (
+        await session.execute(select(Charter).where(col(Charter.slug) == DEMO_SLUG))
+    ).scalar()
     if charter is None:
         charter = await create_charter(
             session,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from charter_drafts.document.update_log import StoredState, logged_blocking, stored_state
 from charter_drafts.errors import NotFound
@@ -37,24 +38,24 @@ class RoomState:
 
 def load_room_state_blocking(session: Session, slug: str) -> RoomState:
     """The charter ``slug`` as its live room starts from it. Raises ``NotFound``."""
-    charter_id_of_slug = select(Charter.id).where(Charter.slug == slug).scalar_subquery()
+    charter_id_of_slug = select(col(Charter.id)).where(col(Charter.slug) == slug).scalar_subquery()
     logged = logged_blocking(session, charter_id_of_slug)  # first: see the module's docstring
     frozen = (
-        select(func.aggregate_strings(Clause.key, KEY_SEPARATOR))
-        .where(Clause.charter_id == Charter.id, Clause.frozen)
+        select(func.aggregate_strings(col(Clause.key), KEY_SEPARATOR))
+        .where(col(Clause.charter_id) == col(Charter.id), col(Clause.frozen))
         .scalar_subquery()
     )
     row = session.execute(
         select(
-            Charter.id,
-            Charter.phase,
-            DocumentSnapshot.data,
-            DocumentSnapshot.state_vector,
-            DocumentSnapshot.version,
+            col(Charter.id),
+            col(Charter.phase),
+            col(DocumentSnapshot.data),
+            col(DocumentSnapshot.state_vector),
+            col(DocumentSnapshot.version),
             frozen,
         )
-        .outerjoin(DocumentSnapshot, DocumentSnapshot.charter_id == Charter.id)
-        .where(Charter.slug == slug)
+        .outerjoin(DocumentSnapshot, col(DocumentSnapshot.charter_id) == col(Charter.id))
+        .where(col(Charter.slug) == slug)
     ).first()
     if row is None:
         raise NotFound(text("no charter '{slug}'", slug=slug))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 
@@ -28,17 +29,19 @@ class ClauseText:
     body: str
 
 
-def clauses_of(doc: Doc) -> Map:
-    return doc.get(CLAUSES, type=Map)
+def clauses_of(doc: Doc[Any]) -> Map[Any]:
+    clauses: Map[Any] = doc.get(CLAUSES, type=Map)
+    return clauses
 
 
-def order_of(doc: Doc) -> Array:
-    return doc.get(ORDER, type=Array)
+def order_of(doc: Doc[Any]) -> Array[Any]:
+    order: Array[Any] = doc.get(ORDER, type=Array)
+    return order
 
 
-def load_document(updates: Iterable[bytes]) -> Doc:
+def load_document(updates: Iterable[bytes]) -> Doc[Any]:
     """A document with the schema's roots, built from stored updates (oldest first)."""
-    doc: Doc = Doc()
+    doc: Doc[Any] = Doc()
     clauses_of(doc)
     order_of(doc)
     for update in updates:
@@ -46,7 +49,7 @@ def load_document(updates: Iterable[bytes]) -> Doc:
     return doc
 
 
-def add_clause(doc: Doc, key: str, title: str, body: str, index: int | None = None) -> None:
+def add_clause(doc: Doc[Any], key: str, title: str, body: str, index: int | None = None) -> None:
     """Add a clause's texts and place it in the order (at the end by default)."""
     clauses, order = clauses_of(doc), order_of(doc)
     with doc.transaction():
@@ -54,7 +57,7 @@ def add_clause(doc: Doc, key: str, title: str, body: str, index: int | None = No
         order.insert(len(order) if index is None else index, key)
 
 
-def remove_clause(doc: Doc, key: str) -> None:
+def remove_clause(doc: Doc[Any], key: str) -> None:
     clauses, order = clauses_of(doc), order_of(doc)
     with doc.transaction():
         for index in reversed([i for i, k in enumerate(order) if k == key]):
@@ -63,7 +66,7 @@ def remove_clause(doc: Doc, key: str) -> None:
             del clauses[key]
 
 
-def move_clause(doc: Doc, key: str, index: int) -> None:
+def move_clause(doc: Doc[Any], key: str, index: int) -> None:
     """Place a clause at ``index`` of the order (counted without the clause itself)."""
     order = order_of(doc)
     with doc.transaction():
@@ -72,7 +75,7 @@ def move_clause(doc: Doc, key: str, index: int) -> None:
         order.insert(max(0, min(index, len(order))), key)
 
 
-def read_clauses(doc: Doc) -> list[ClauseText]:
+def read_clauses(doc: Doc[Any]) -> list[ClauseText]:
     """Clauses in document order; an ordered key without texts is skipped."""
     clauses, order = clauses_of(doc), order_of(doc)
     result: list[ClauseText] = []
@@ -89,6 +92,6 @@ def read_clauses(doc: Doc) -> list[ClauseText]:
     return result
 
 
-def _text(clause: Map, field: str) -> str:
+def _text(clause: Map[Any], field: str) -> str:
     value = clause.get(field)
     return str(value) if isinstance(value, Text) else ""

@@ -47,7 +47,7 @@ class Staging:
         self._integrated: list[bytes] = []
         self.doc = self._build()
 
-    def _build(self) -> Doc:
+    def _build(self) -> Doc[Any]:
         doc = load_document(self._accepted_state())
         # pycrdt keeps a subscription alive only as long as the wrapper object that made it.
         self._roots = (clauses_of(doc), order_of(doc))
@@ -87,7 +87,7 @@ class Staging:
             raise OutOfScope(text("update refused: {reason}", reason=reason))
         return self._merged()
 
-    def changes_nothing(self, update: bytes, durable: Doc) -> bool:
+    def changes_nothing(self, update: bytes, durable: Doc[Any]) -> bool:
         """Whether an update holds nothing ``durable`` lacks (a read-only client's resync).
 
         The stock client answers sync step 1 with a step 2 that always carries its whole delete
@@ -109,7 +109,7 @@ class Staging:
         """Whether parts of an update applied here wait for dependencies (not integrated)."""
         return _new_structs(update, self.doc.get_state()) is True
 
-    def apply_trusted(self, change: Callable[[Doc], Any]) -> bytes | None:
+    def apply_trusted(self, change: Callable[[Doc[Any]], Any]) -> bytes | None:
         """Run a server-side change (structure included) and return what it integrated."""
         self._integrated.clear()
         self._refuse_clause = None
@@ -138,7 +138,7 @@ class Staging:
         for event in events:
             path = list(event.path)
             if isinstance(event, TextEvent) and len(path) == 2 and path[1] in TEXT_FIELDS:
-                self._check_text_delta(event.delta)
+                self._check_text_delta(event.delta)  # type: ignore[attr-defined]  # in __slots__, not annotated
                 refusal = self._refuse_clause(str(path[0])) if self._refuse_clause else None
                 if refusal:
                     where = text("{reason} ({clause})", reason=refusal, clause=path[0])

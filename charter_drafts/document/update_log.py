@@ -20,6 +20,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from pycrdt import Doc
 from sqlalchemy import ColumnElement, Engine, delete, select, text
@@ -27,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import PoolProxiedConnection
+from sqlmodel import col
 
 from charter_drafts.document.schema import load_document, read_clauses
 from charter_drafts.models import Clause, DocumentSnapshot, DocumentUpdate, utcnow
@@ -69,11 +71,12 @@ def logged_blocking(
     """The charter's log entries not compacted yet, (id, update) oldest first (``charter_id``:
     or a query's)."""
     rows = session.execute(
-        select(DocumentUpdate.id, DocumentUpdate.data)
-        .where(DocumentUpdate.charter_id == charter_id)
-        .order_by(DocumentUpdate.id)
+        select(col(DocumentUpdate.id), col(DocumentUpdate.data))
+        .where(col(DocumentUpdate.charter_id) == charter_id)
+        .order_by(col(DocumentUpdate.id))
     )
-    return [(entry_id, bytes(data)) for entry_id, data in rows]
+    # A stored row always has its id (``int | None`` is the model's, for rows not added yet).
+    return [(cast(int, entry_id), bytes(data)) for entry_id, data in rows]
 
 
 def stored_state(
@@ -105,7 +108,7 @@ def append_updates_blocking(session: Session, entries: Sequence[tuple[int, bytes
     now = utcnow()
     rows = [{"charter_id": cid, "data": data, "created_at": now} for cid, data in entries]
     table = DocumentUpdate.__table__  # type: ignore[attr-defined]
-    return max(session.execute(table.insert().returning(table.c.id), rows).scalars())
+    return int(max(session.execute(table.insert().returning(table.c.id), rows).scalars()))
 
 
 def store_updates_blocking(session: Session, entries: Sequence[tuple[int, bytes]]) -> int:
@@ -154,7 +157,9 @@ class DriverAppender:
             try:
                 cursor.executemany(self._sql, [(cid, data, created) for cid, data in entries])
                 cursor.execute("SELECT last_insert_rowid()")  # this connection's last insert
-                (last_id,) = cursor.fetchone()
+                row = cursor.fetchone()
+                assert row is not None  # last_insert_rowid() always answers
+                last_id: int = row[0]
             finally:
                 cursor.close()
             connection.commit()
@@ -186,7 +191,7 @@ class Folded:
 
     @classmethod
     def from_memory(
-        cls, charter_id: int, doc: Doc, version: int | None, last_id: int, count: int
+        cls, charter_id: int, doc: Doc[Any], version: int | None, last_id: int, count: int
     ) -> Folded:
         """A live document as the new snapshot: built on snapshot ``version`` and holding the
         ``count`` log entries up to ``last_id`` (the write checks both)."""
@@ -194,25 +199,21 @@ class Folded:
         return cls(charter_id, None, last_id, count, state, vector, clause_texts(doc), version)
 
 
-def clause_texts(doc: Doc) -> dict[str, tuple[str, str]]:
+def clause_texts(doc: Doc[Any]) -> dict[str, tuple[str, str]]:
     return {clause.key: (clause.title, clause.body) for clause in read_clauses(doc)}
 
 
 def fold_log_blocking(session: Session, charter_id: int) -> Folded | None:
     """Read the snapshot and the log and fold them; None if the log is empty. Writes nothing."""
     snapshot = session.get(DocumentSnapshot, charter_id)
-    rows = session.execute(
-        select(DocumentUpdate.id, DocumentUpdate.data)
-        .where(DocumentUpdate.charter_id == charter_id)
-        .order_by(DocumentUpdate.id)
-    ).all()
+    rows = logged_blocking(session, charter_id)
     version = snapshot.version if snapshot else None
     base = [bytes(snapshot.data)] if snapshot else []
     session.rollback()  # done reading: no transaction stays open while the state is folded
     if not rows:
         return None
-    doc = load_document(base + [bytes(row[1]) for row in rows])
-    ids = [row[0] for row in rows]
+    doc = load_document(base + [data for _, data in rows])
+    ids = [entry_id for entry_id, _ in rows]
     state, vector = doc.get_update(), doc.get_state()
     return Folded(charter_id, ids, ids[-1], len(ids), state, vector, clause_texts(doc), version)
 
@@ -261,8 +262,8 @@ def store_folded_blocking(session: Session, folded: Folded) -> int:
         # not committed yet is neither seen nor deleted.
         deleted = session.execute(
             delete(DocumentUpdate).where(
-                DocumentUpdate.charter_id == charter_id,  # type: ignore[arg-type]
-                DocumentUpdate.id <= folded.last_id,  # type: ignore[operator]
+                col(DocumentUpdate.charter_id) == charter_id,
+                col(DocumentUpdate.id) <= folded.last_id,
             )
         )
         if deleted.rowcount != folded.count:  # type: ignore[attr-defined]
@@ -273,7 +274,7 @@ def store_folded_blocking(session: Session, folded: Folded) -> int:
         # ids inside the folded range (a range delete could drop them unfolded).
         for start in range(0, len(folded.ids), 1000):
             chunk = folded.ids[start : start + 1000]
-            session.execute(delete(DocumentUpdate).where(DocumentUpdate.id.in_(chunk)))  # type: ignore[union-attr]
+            session.execute(delete(DocumentUpdate).where(col(DocumentUpdate.id).in_(chunk)))
     _mirror_clause_texts(session, charter_id, folded.texts, now)
     session.commit()
     source = "the store" if folded.ids is not None else "the live document"
@@ -303,7 +304,9 @@ def vacuum_log_blocking(session: Session) -> None:
 def _mirror_clause_texts(
     session: Session, charter_id: int, texts: dict[str, tuple[str, str]], now: datetime
 ) -> None:
-    for clause in session.execute(select(Clause).where(Clause.charter_id == charter_id)).scalars():
+    for clause in session.execute(
+        select(Clause).where(col(Clause.charter_id) == charter_id)
+    ).scalars():
         text_now = texts.get(clause.key)
         if text_now and (clause.title, clause.body) != text_now:
             clause.title, clause.body = text_now

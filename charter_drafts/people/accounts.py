@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from charter_drafts.errors import Conflict, Invalid, Unauthenticated
 from charter_drafts.models import User
@@ -43,7 +44,7 @@ def check_display_name(name: str) -> str:
 
 
 async def find_user(session: AsyncSession, email: str) -> User | None:
-    query = select(User).where(User.email == normalise_email(email))
+    query = select(User).where(col(User.email) == normalise_email(email))
     return (await session.execute(query)).scalar()
 
 

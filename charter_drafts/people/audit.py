@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from charter_drafts.models import AuditEntry
 
@@ -37,8 +38,8 @@ async def entries(
     session: AsyncSession, charter_id: int, *, limit: int = 100, before: int | None = None
 ) -> Sequence[AuditEntry]:
     """Newest first; page with ``before`` (an entry id)."""
-    query = select(AuditEntry).where(AuditEntry.charter_id == charter_id)
+    query = select(AuditEntry).where(col(AuditEntry.charter_id) == charter_id)
     if before is not None:
-        query = query.where(AuditEntry.id < before)  # type: ignore[operator]
-    query = query.order_by(AuditEntry.id.desc()).limit(limit)  # type: ignore[union-attr]
+        query = query.where(col(AuditEntry.id) < before)
+    query = query.order_by(col(AuditEntry.id).desc()).limit(limit)
     return (await session.execute(query)).scalars().all()

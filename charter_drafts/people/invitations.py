@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from charter_drafts.errors import Forbidden, Gone, NotFound
 from charter_drafts.models import Invitation, Membership, Role, User, utcnow
@@ -63,7 +64,7 @@ async def invite(
 
 async def open_invitation(session: AsyncSession, secret: str) -> Invitation:
     """The invitation behind a link, if it can still be accepted."""
-    query = select(Invitation).where(Invitation.secret_hash == digest(secret))
+    query = select(Invitation).where(col(Invitation.secret_hash) == digest(secret))
     invitation = (await session.execute(query)).scalar()
     if invitation is None:
         raise NotFound("no such invitation; ask the secretariat for a new link")
@@ -114,7 +115,9 @@ async def accept_invitation(
 
 async def list_invitations(session: AsyncSession, charter_id: int) -> Sequence[Invitation]:
     query = (
-        select(Invitation).where(Invitation.charter_id == charter_id).order_by(Invitation.id.desc())  # type: ignore[union-attr]
+        select(Invitation)
+        .where(col(Invitation.charter_id) == charter_id)
+        .order_by(col(Invitation.id).desc())
     )
     return (await session.execute(query)).scalars().all()
 

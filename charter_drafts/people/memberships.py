@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from charter_drafts.errors import Conflict, Invalid, NotFound
 from charter_drafts.models import Membership, Organisation, Role, User
@@ -55,16 +56,16 @@ def as_member(user: User, membership: Membership | None) -> Member:
 
 def membership_join(charter_id: int) -> ColumnElement[bool]:
     """The condition that joins a user (``User``) to their membership of the charter."""
-    return and_(Membership.user_id == User.id, Membership.charter_id == charter_id)
+    return and_(col(Membership.user_id) == col(User.id), col(Membership.charter_id) == charter_id)
 
 
 async def _membership(session: AsyncSession, user_id: int, charter_id: int) -> Membership | None:
     return (await session.execute(_membership_query(user_id, charter_id))).scalar()
 
 
-def _membership_query(user_id: int, charter_id: int) -> Select[tuple[Membership]]:
+def _membership_query(user_id: int, charter_id: int) -> Select[Membership]:
     return select(Membership).where(
-        Membership.user_id == user_id, Membership.charter_id == charter_id
+        col(Membership.user_id) == user_id, col(Membership.charter_id) == charter_id
     )
 
 
@@ -152,7 +153,7 @@ async def remove_member(
 
 async def _keep_one_secretariat(session: AsyncSession, charter_id: int) -> None:
     query = select(func.count()).where(
-        Membership.charter_id == charter_id, Membership.role == Role.secretariat.value
+        col(Membership.charter_id) == charter_id, col(Membership.role) == Role.secretariat.value
     )
     if (await session.execute(query)).scalar_one() <= 1:
         raise Conflict("a charter keeps at least one secretariat member")
@@ -161,13 +162,13 @@ async def _keep_one_secretariat(session: AsyncSession, charter_id: int) -> None:
 async def list_members(session: AsyncSession, charter_id: int) -> Sequence[MemberView]:
     query = (
         select(Membership, User, Organisation)
-        .join(User, Membership.user_id == User.id)  # type: ignore[arg-type]
-        .outerjoin(Organisation, Membership.organisation_id == Organisation.id)  # type: ignore[arg-type]
-        .where(Membership.charter_id == charter_id)
-        .order_by(User.display_name)
+        .join(User, col(Membership.user_id) == col(User.id))
+        .outerjoin(Organisation, col(Membership.organisation_id) == col(Organisation.id))
+        .where(col(Membership.charter_id) == charter_id)
+        .order_by(col(User.display_name))
     )
     rows = (await session.execute(query)).all()
     return [
-        MemberView(user.id, user.email, user.display_name, membership.role, organisation)
+        MemberView(membership.user_id, user.email, user.display_name, membership.role, organisation)
         for membership, user, organisation in rows
     ]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from charter_drafts.errors import Invalid, NotFound
 from charter_drafts.models import Organisation, OrganisationKind
@@ -32,7 +33,9 @@ async def find_or_create_organisation(
         raise Invalid("country must be an ISO 3166-1 alpha-2 code, such as IT or SN")
     if kind == OrganisationKind.local_government and not city:
         raise Invalid("a local government needs its city")
-    query = select(Organisation).where(Organisation.name == name, Organisation.country == country)
+    query = select(Organisation).where(
+        col(Organisation.name) == name, col(Organisation.country) == country
+    )
     existing = (await session.execute(query)).scalar()
     if existing is not None:
         return existing
@@ -50,5 +53,5 @@ async def get_organisation(session: AsyncSession, organisation_id: int) -> Organ
 
 
 async def list_organisations(session: AsyncSession) -> Sequence[Organisation]:
-    query = select(Organisation).order_by(Organisation.name)
+    query = select(Organisation).order_by(col(Organisation.name))
     return (await session.execute(query)).scalars().all()

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from charter_drafts.errors import Invalid, NotFound, Unauthenticated
 from charter_drafts.models import ApiToken, Membership, User, utcnow
@@ -62,17 +63,17 @@ def token_member_blocking(
     query = (
         select(ApiToken, User, Membership)
         .select_from(ApiToken)
-        .join(User, User.id == ApiToken.user_id)
+        .join(User, col(User.id) == col(ApiToken.user_id))
         .outerjoin(Membership, membership_join(charter_id))
-        .where(ApiToken.secret_hash == digest(secret))
+        .where(col(ApiToken.secret_hash) == digest(secret))
     )
     row = session.execute(query).first()
     user, token = _live(session, row[:2] if row else None)
     return user, token, row[2] if row else None
 
 
-def _owner_query(secret: str) -> Select[tuple[ApiToken, User]]:
-    return select(ApiToken, User).join(User).where(ApiToken.secret_hash == digest(secret))
+def _owner_query(secret: str) -> Select[ApiToken, User]:
+    return select(ApiToken, User).join(User).where(col(ApiToken.secret_hash) == digest(secret))
 
 
 def _live(session: Session, row: Sequence[Any] | None) -> tuple[User, ApiToken]:
@@ -94,11 +95,11 @@ def _live(session: Session, row: Sequence[Any] | None) -> tuple[User, ApiToken]:
 async def tokens_of(
     session: AsyncSession, *, user_id: int | None = None, charter_id: int | None = None
 ) -> Sequence[ApiToken]:
-    query = select(ApiToken).order_by(ApiToken.id)  # type: ignore[arg-type]
+    query = select(ApiToken).order_by(col(ApiToken.id))
     if user_id is not None:
-        query = query.where(ApiToken.user_id == user_id)
+        query = query.where(col(ApiToken.user_id) == user_id)
     if charter_id is not None:
-        query = query.where(ApiToken.charter_id == charter_id)
+        query = query.where(col(ApiToken.charter_id) == charter_id)
     return (await session.execute(query)).scalars().all()
 
 
