@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from charter_drafts.texts import Text
 
 
@@ -15,9 +17,11 @@ class DomainError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str | Text) -> None:
+    def __init__(self, message: str | Text, **details: Any) -> None:
         self.text = message if isinstance(message, Text) else Text(message)
         self.message = str(self.text)
+        # Machine-readable particulars for the JSON answer (``conflicts`` of a refused merge).
+        self.details = details
         super().__init__(self.message)
 
 

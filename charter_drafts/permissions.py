@@ -22,6 +22,10 @@ class Action(StrEnum):
     manage_members = "manage_members"  # members, invitations, everyone's tokens
     read_audit = "read_audit"
     create_charter = "create_charter"  # site administrators
+    comment = "comment"  # comment, reply, react, report; propose and support amendments
+    decide_amendment = "decide_amendment"  # accept or reject
+    moderate = "moderate"  # hide a comment
+    read_report = "read_report"  # the consultation report: every comment and amendment
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +61,16 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.change_phase,
             Action.manage_members,
             Action.read_audit,
+            Action.comment,
+            Action.decide_amendment,
+            Action.moderate,
+            Action.read_report,
         }
     ),
-    Role.editor: frozenset({Action.read_draft, Action.edit_text, Action.change_structure}),
-    Role.commenter: frozenset({Action.read_draft}),
+    Role.editor: frozenset(
+        {Action.read_draft, Action.edit_text, Action.change_structure, Action.comment}
+    ),
+    Role.commenter: frozenset({Action.read_draft, Action.comment}),
     Role.observer: frozenset({Action.read_draft}),
 }
 
@@ -84,6 +94,12 @@ def can(member: Member | None, action: Action, target: Target = None) -> bool:
         if member.role is Role.secretariat:
             return phase is not Phase.closed
         return phase is Phase.drafting
+    if action in (Action.comment, Action.decide_amendment):
+        # Deliberation is open while drafting and in consultation; nobody writes once closed.
+        # An amendment to a frozen clause is refused (a comment on it is not).
+        return phase is not Phase.closed and not (
+            isinstance(target, ClauseTarget) and target.frozen
+        )
     return True
 
 
@@ -106,6 +122,12 @@ def refusal_reason(member: Member, action: Action, target: Target = None) -> Tex
         return text("the text is read-only in the {phase} phase", phase=phase)
     if action is Action.change_structure and member.role in (Role.secretariat, Role.editor):
         return text("the clause structure cannot change in the {phase} phase", phase=phase)
+    if action in (Action.comment, Action.decide_amendment) and action in ROLE_ACTIONS.get(
+        member.role or Role.observer, frozenset()
+    ):
+        if isinstance(target, ClauseTarget) and target.frozen:
+            return FROZEN
+        return text("deliberation is closed in the {phase} phase", phase=phase)
     role = ROLE_NAMES[member.role] if member.role else Text("a site administrator")
     return text("{role} may not {action}", role=role, action=ACTION_NAMES[action])
 
@@ -131,4 +153,8 @@ ACTION_NAMES = {
     Action.manage_members: Text("manage members"),
     Action.read_audit: Text("read audit"),
     Action.create_charter: Text("create charter"),
+    Action.comment: Text("comment or propose amendments"),
+    Action.decide_amendment: Text("decide on amendments"),
+    Action.moderate: Text("moderate comments"),
+    Action.read_report: Text("read the consultation report"),
 }

@@ -52,6 +52,12 @@ def _render(value: Any, language: str) -> str:
 
 
 FRENCH: dict[str, str] = {
+    # Deliberation: comments and amendments
+    "deliberation is closed in the {phase} phase": "la délibération est close en phase {phase}",
+    "comment or propose amendments": "commenter ou proposer des amendements",
+    "decide on amendments": "décider des amendements",
+    "moderate comments": "modérer les commentaires",
+    "read the consultation report": "lire le rapport de consultation",
     # Accounts and sign-in
     "an account for {email} exists already": "un compte existe déjà pour {email}",
     "a display name has 1 to 120 characters": "un nom affiché compte de 1 à 120 caractères",

@@ -8,7 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import charter_drafts.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+import charter_drafts.deliberation.models
+import charter_drafts.models  # noqa: F401
 from charter_drafts.database import create_engine
 
 target_metadata = SQLModel.metadata

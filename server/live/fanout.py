@@ -34,6 +34,7 @@ class Kind(Enum):
     member = b"M"
     charter = b"C"
     token_revoked = b"T"  # on the process channel: payload is the token's id
+    event = b"E"  # on the process channel: a charter's domain event, {"charter_id", "event"}
 
 
 class LocalFanout:

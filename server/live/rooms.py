@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import asdict
 from functools import partial
+from typing import Any
 
 from charter_drafts.charters import get_charter_blocking
 from charter_drafts.database import SessionFactory
@@ -94,9 +95,20 @@ class Rooms:
         for room in list(self._rooms.values()):
             room.close_token(token_id)
 
+    def announce(self, charter_id: int, event: dict[str, Any]) -> None:
+        """Raise a domain event (a comment, an amendment, a decision…) for the charter's open
+        event streams: here, and in every other process (on the process channel, since a
+        process may stream a charter's events without holding its room)."""
+        self.events.publish(charter_id, event)
+        payload = {"charter_id": charter_id, "event": event}
+        self._fanout.publish_to_processes(Kind.event, json.dumps(payload).encode())
+
     def _on_process_message(self, kind: Kind, data: bytes) -> None:
         if kind is Kind.token_revoked:
             self._token_revoked(int(data))
+        elif kind is Kind.event:
+            message = json.loads(data)
+            self.events.publish(int(message["charter_id"]), message["event"])
 
     def charter_changed(self, charter_id: int, phase: Phase, frozen: frozenset[str]) -> None:
         """A phase or frozen clauses changed: here, and in the other processes."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from html import escape
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -24,13 +25,14 @@ def _render(
     code: str,
     message: str | Text,
     headers: dict[str, str] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> Response:
     """JSON under /api, an HTML page elsewhere; the message in the request's language."""
     language = language_of(request)
     if isinstance(message, Text):
         message = message.render(language)
     if request.url.path.startswith("/api/"):
-        body = {"error": code, "message": message}
+        body = {**(details or {}), "error": code, "message": message}
         return JSONResponse(body, status_code=status, headers=headers)
     title = translate(language, "not_found" if status == 404 else "error")
     main = f"<main><h1>{escape(title)}</h1><p>{escape(message)}</p></main>"
@@ -42,7 +44,7 @@ async def domain_error(request: Request, error: Exception) -> Response:
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooMany) else None
     if error.status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, error.message)
-    return _render(request, error.status, error.code, error.text, headers)
+    return _render(request, error.status, error.code, error.text, headers, error.details)
 
 
 async def http_error(request: Request, error: Exception) -> Response:
