@@ -58,6 +58,40 @@ FRENCH: dict[str, str] = {
     "decide on amendments": "décider des amendements",
     "moderate comments": "modérer les commentaires",
     "read the consultation report": "lire le rapport de consultation",
+    "an amendment's kind is one of: {choices}": (
+        "un amendement est de l’un de ces types : {choices}"
+    ),
+    "an amendment's status is one of: {choices}": (
+        "l’état d’un amendement est l’un de ceux-ci : {choices}"
+    ),
+    "a rationale has 1 to {count} characters": "une justification compte de 1 à {count} caractères",
+    "a title has at most {title} characters and a body at most {body}": (
+        "un titre compte au plus {title} caractères et un texte au plus {body}"
+    ),
+    "a replacement gives the new title, the new body or both": (
+        "un remplacement donne le nouveau titre, le nouveau texte ou les deux"
+    ),
+    "the proposed text is the clause's text already": (
+        "le texte proposé est déjà celui de la clause"
+    ),
+    "a new clause needs a title or a body": "une nouvelle clause a besoin d’un titre ou d’un texte",
+    "an amendment that deletes a clause proposes no text": (
+        "un amendement qui supprime une clause ne propose pas de texte"
+    ),
+    "no amendment {id} in this charter": "pas d’amendement {id} dans cette charte",
+    "this amendment is {status} already": "cet amendement est déjà {status}",
+    "only its author may change an amendment": "seul son auteur peut modifier un amendement",
+    "only its author may withdraw an amendment": "seul son auteur peut retirer un amendement",
+    "you proposed this amendment; others support it": (
+        "vous avez proposé cet amendement ; ce sont les autres qui le soutiennent"
+    ),
+    "say why the amendment is rejected": "dites pourquoi l’amendement est rejeté",
+    "the clause is no longer in the text": "la clause n’est plus dans le texte",
+    "the live text changed the words this amendment changes": (
+        "le texte en cours a changé les mots que cet amendement change"
+    ),
+    "this amendment was decided meanwhile": "cet amendement a été tranché entre-temps",
+    "the decision is accept or reject": "la décision est accept ou reject",
     # Accounts and sign-in
     "an account for {email} exists already": "un compte existe déjà pour {email}",
     "a display name has 1 to 120 characters": "un nom affiché compte de 1 à 120 caractères",
