@@ -439,3 +439,34 @@ def test_an_open_page_hears_of_a_new_amendment_within_a_second(people: ServerPro
         stop.set()
         propose(people, EDITOR, key, title="Wake the listener")  # its next event ends the loop
         listener.join(10)
+
+
+def test_the_amendments_page_escapes_shows_each_role_its_forms_and_checks_csrf(
+    people: ServerProcess,
+) -> None:
+    key = new_clause(people)
+    hostile = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+    proposal_id = propose(people, COMMENTER, key, title="Hostile", rationale=hostile).json()["id"]
+    page_path = "/charters/lampedusa/amendments"
+    with people.signed_in(OBSERVER) as http:
+        seen = http.get(page_path)
+    assert seen.status_code == 200
+    assert f'id="amendment-{proposal_id}"' in seen.text
+    assert "<script>alert" not in seen.text
+    assert "<img src=x" not in seen.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in seen.text
+    assert 'class="stacked propose"' not in seen.text  # observers do not propose
+    assert "/decision" not in seen.text
+    with people.signed_in(SECRETARIAT) as http:
+        seen = http.get(page_path)
+        assert f"/amendments/{proposal_id}/decision" in seen.text
+        prefilled = http.get(page_path, params={"clause": key})
+        assert BODY in prefilled.text  # "propose an amendment" starts from the clause's text
+        before = state(people)
+        forged = http.post(
+            f"{page_path}/{proposal_id}/decision", data={"decision": "accept", "csrf": "forged"}
+        )
+        assert forged.status_code == 403
+        assert state(people) == before
+    with httpx.Client(base_url=people.base_url) as anonymous:
+        assert anonymous.get(page_path).status_code == 303  # to the sign-in page

@@ -107,6 +107,8 @@ async def charter(request: Request) -> Response:
         f"{escape(translate(language, 'phase.' + text.charter.phase))}</span>"
         f' <span class="role">{escape(translate(language, "role." + role) if role else "")}'
         f"</span></p>"
+        f'<p class="charter-links"><a href="/charters/{slug}/amendments">'
+        f"{escape(translate(language, 'amendments'))}</a></p>"
         f'<p id="status" role="status" aria-live="polite">'
         f"{escape(translate(language, 'loading'))}</p>"
         f'<ol id="clauses">{clauses}</ol></main>'

@@ -12,7 +12,7 @@ from charter_drafts.deliberation import amendments
 from charter_drafts.deliberation.amendments import Proposal
 from charter_drafts.deliberation.listing import amendment_views
 from charter_drafts.deliberation.models import Amendment
-from charter_drafts.errors import Invalid, NotFound
+from charter_drafts.errors import Conflict, Invalid, NotFound
 from charter_drafts.permissions import Action, require
 from charter_drafts.texts import text
 from server.web.inputs import Input, read_json
@@ -42,7 +42,7 @@ class Decision(Input):
     reason: str = ""
 
 
-def _amendment_id(request: Request) -> int:
+def amendment_id(request: Request) -> int:
     raw = request.path_params["id"]
     if not raw.isdigit() or len(raw) > 18:
         raise NotFound(text("no amendment {id} in this charter", id=raw[:20]))
@@ -65,6 +65,54 @@ def _announce(c: CharterCall, action: str, amendment: Amendment) -> None:
     c.services.rooms.announce(c.charter_id, event)
 
 
+async def do_propose(c: CharterCall, clause: str, proposal: Proposal) -> Amendment:
+    """Propose (the caller may comment); announced to the charter's open pages."""
+    require(c.member, Action.comment, c.target)
+    assert c.member is not None
+    async with c.services.rooms.live(c.charter.slug) as room:
+        amendment = await amendments.propose(c.session, c.member, c.charter, room, clause, proposal)
+    _announce(c, "proposed", amendment)
+    return amendment
+
+
+async def do_support(c: CharterCall, amendment: Amendment, *, add: bool) -> bool:
+    require(c.member, Action.comment, c.target)
+    assert c.member is not None
+    if add:
+        changed = await amendments.support(c.session, c.member, c.charter, amendment)
+    else:
+        changed = await amendments.withdraw_support(c.session, c.member, c.charter, amendment)
+    if changed:
+        _announce(c, "supported" if add else "unsupported", amendment)
+    return changed
+
+
+async def do_withdraw(c: CharterCall, amendment: Amendment) -> None:
+    require(c.member, Action.comment, c.target)
+    assert c.member is not None
+    await amendments.withdraw(c.session, c.member, c.charter, amendment)
+    _announce(c, "withdrawn", amendment)
+
+
+async def do_decide(c: CharterCall, amendment: Amendment, decision: str, reason: str) -> None:
+    """Accept (merge) or reject; raises ``Conflict`` with the clashing passages."""
+    require(c.member, Action.decide_amendment, c.target)
+    assert c.member is not None
+    if decision not in DECISIONS:
+        raise Invalid("the decision is accept or reject")
+    if decision == "reject":
+        await amendments.reject(c.session, c.member, c.charter, amendment, reason)
+    else:
+        async with c.services.rooms.live(c.charter.slug) as room:
+            try:
+                await amendments.accept(c.session, c.member, c.charter, room, amendment, reason)
+            except Conflict:
+                if amendment.conflicted:
+                    _announce(c, "conflicted", amendment)
+                raise
+    _announce(c, amendment.status, amendment)
+
+
 async def list_amendments(request: Request) -> JSONResponse:
     async with charter_call(request) as c:
         require(c.member, Action.read_draft, c.target)
@@ -82,7 +130,7 @@ async def list_amendments(request: Request) -> JSONResponse:
 async def one_amendment(request: Request) -> JSONResponse:
     async with charter_call(request) as c:
         require(c.member, Action.read_draft, c.target)
-        amendment = await amendments.get_amendment(c.session, c.charter_id, _amendment_id(request))
+        amendment = await amendments.get_amendment(c.session, c.charter_id, amendment_id(request))
         view = await _view(c, amendment)
     return JSONResponse(view)
 
@@ -90,15 +138,10 @@ async def one_amendment(request: Request) -> JSONResponse:
 async def propose(request: Request) -> JSONResponse:
     async with charter_call(request) as c:
         require(c.member, Action.comment, c.target)
-        assert c.member is not None
         data = await read_json(request, AmendmentCreate)
         proposal = Proposal(data.kind, data.title, data.body, data.rationale)
-        async with c.services.rooms.live(c.charter.slug) as room:
-            amendment = await amendments.propose(
-                c.session, c.member, c.charter, room, data.clause, proposal
-            )
+        amendment = await do_propose(c, data.clause, proposal)
         view = await _view(c, amendment)
-        _announce(c, "proposed", amendment)
     return created(view)
 
 
@@ -106,7 +149,7 @@ async def change(request: Request) -> JSONResponse:
     async with charter_call(request) as c:
         require(c.member, Action.comment, c.target)
         assert c.member is not None
-        amendment = await amendments.get_amendment(c.session, c.charter_id, _amendment_id(request))
+        amendment = await amendments.get_amendment(c.session, c.charter_id, amendment_id(request))
         data = await read_json(request, AmendmentChange)
         given = data.model_fields_set
         proposal = Proposal(
@@ -125,60 +168,37 @@ async def change(request: Request) -> JSONResponse:
 async def withdraw(request: Request) -> JSONResponse:
     async with charter_call(request) as c:
         require(c.member, Action.comment, c.target)
-        assert c.member is not None
-        amendment = await amendments.get_amendment(c.session, c.charter_id, _amendment_id(request))
-        await amendments.withdraw(c.session, c.member, c.charter, amendment)
+        amendment = await amendments.get_amendment(c.session, c.charter_id, amendment_id(request))
+        await do_withdraw(c, amendment)
         view = await _view(c, amendment)
-        _announce(c, "withdrawn", amendment)
     return JSONResponse(view)
 
 
 async def add_support(request: Request) -> JSONResponse:
     async with charter_call(request) as c:
         require(c.member, Action.comment, c.target)
-        assert c.member is not None
-        amendment = await amendments.get_amendment(c.session, c.charter_id, _amendment_id(request))
-        added = await amendments.support(c.session, c.member, c.charter, amendment)
+        amendment = await amendments.get_amendment(c.session, c.charter_id, amendment_id(request))
+        added = await do_support(c, amendment, add=True)
         view = await _view(c, amendment)
-        if added:
-            _announce(c, "supported", amendment)
     return JSONResponse(view, status_code=201 if added else 200)
 
 
 async def remove_support(request: Request) -> JSONResponse:
     async with charter_call(request) as c:
         require(c.member, Action.comment, c.target)
-        assert c.member is not None
-        amendment = await amendments.get_amendment(c.session, c.charter_id, _amendment_id(request))
-        removed = await amendments.withdraw_support(c.session, c.member, c.charter, amendment)
+        amendment = await amendments.get_amendment(c.session, c.charter_id, amendment_id(request))
+        await do_support(c, amendment, add=False)
         view = await _view(c, amendment)
-        if removed:
-            _announce(c, "unsupported", amendment)
     return JSONResponse(view)
 
 
 async def decide(request: Request) -> JSONResponse:
     async with charter_call(request) as c:
         require(c.member, Action.decide_amendment, c.target)
-        assert c.member is not None
-        amendment = await amendments.get_amendment(c.session, c.charter_id, _amendment_id(request))
+        amendment = await amendments.get_amendment(c.session, c.charter_id, amendment_id(request))
         data = await read_json(request, Decision)
-        if data.decision not in DECISIONS:
-            raise Invalid("the decision is accept or reject")
-        if data.decision == "reject":
-            await amendments.reject(c.session, c.member, c.charter, amendment, data.reason)
-        else:
-            async with c.services.rooms.live(c.charter.slug) as room:
-                try:
-                    await amendments.accept(
-                        c.session, c.member, c.charter, room, amendment, data.reason
-                    )
-                except Exception:
-                    if amendment.conflicted:
-                        _announce(c, "conflicted", amendment)
-                    raise
+        await do_decide(c, amendment, data.decision, data.reason)
         view = await _view(c, amendment)
-        _announce(c, amendment.status, amendment)
     return JSONResponse(view)
 
 
