@@ -14,6 +14,7 @@ from sqlmodel import col
 
 from charter_drafts.charters import NewClause, create_charter
 from charter_drafts.demo.content import DEMO_CLAUSES, DEMO_SLUG, DEMO_SUMMARY, DEMO_TITLE
+from charter_drafts.demo.deliberation import seed_deliberation
 from charter_drafts.errors import Conflict
 from charter_drafts.models import Charter, OrganisationKind, Role
 from charter_drafts.people.accounts import create_user, find_user
@@ -80,7 +81,7 @@ async def seed_demo(session: AsyncSession) -> bool:
     An existing demo charter is left as it is: its text, clauses and order belong to its users
     from the moment it exists (a clause they removed is not brought back).
     """
-    added = False
+    added = created = False
     charter = (
         await session.execute(select(Charter).where(col(Charter.slug) == DEMO_SLUG))
     ).scalar()
@@ -93,7 +94,7 @@ async def seed_demo(session: AsyncSession) -> bool:
             [NewClause(c.key, c.kind, c.title, c.body) for c in DEMO_CLAUSES],
         )
         log.info("demo charter '%s' created with %d clauses", DEMO_SLUG, len(DEMO_CLAUSES))
-        added = True
+        added = created = True
     assert charter.id is not None
     for demo in DEMO_MEMBERS:
         user = await find_user(session, demo.email)
@@ -109,6 +110,8 @@ async def seed_demo(session: AsyncSession) -> bool:
         except Conflict:
             pass  # a member already, perhaps with another role given since: left as it is
     await session.commit()
+    if created:
+        await seed_deliberation(session, charter)
     if not added:
         log.info("demo charter '%s' and its members already present", DEMO_SLUG)
     return added

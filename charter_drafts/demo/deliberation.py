@@ -1,0 +1,152 @@
+"""The demo charter's deliberation so far: amendments open, supported, stale, merged, rejected.
+
+Seeded once, with the charter, through the same operations members use; the live document is
+changed as a room would change it (each change appended to the charter's log). The amendments
+only rewrite words: the demo's clauses stay as ``content`` lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pycrdt import Doc
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from charter_drafts.deliberation.amendments import Proposal, accept, propose, reject, support
+from charter_drafts.deliberation.merge import clause_text
+from charter_drafts.document.schema import clauses_of, load_document
+from charter_drafts.document.update_log import append_updates, load_state
+from charter_drafts.document.words import utf8_offset
+from charter_drafts.models import Charter, Membership, User
+from charter_drafts.people.memberships import as_member
+from charter_drafts.permissions import Member
+
+
+class StoredDocument:
+    """A charter's document as stored, changed the way its room would change it."""
+
+    def __init__(self, session: AsyncSession, charter_id: int, doc: Doc[Any]) -> None:
+        self._session = session
+        self._charter_id = charter_id
+        self._doc = doc
+
+    @property
+    def doc(self) -> Doc[Any]:
+        return self._doc
+
+    async def change(self, edit: Callable[[Doc[Any]], None]) -> None:
+        before = self._doc.get_state()
+        edit(self._doc)
+        await append_updates(self._session, [(self._charter_id, self._doc.get_update(before))])
+        await self._session.commit()
+
+
+async def _member(session: AsyncSession, charter_id: int, email: str) -> Member:
+    query = (
+        select(User, Membership)
+        .join(Membership, col(Membership.user_id) == col(User.id))
+        .where(col(User.email) == email, col(Membership.charter_id) == charter_id)
+    )
+    user, membership = (await session.execute(query)).one()
+    return as_member(user, membership)
+
+
+def _append(key: str, words: str) -> Callable[[Doc[Any]], None]:
+    def edit(doc: Doc[Any]) -> None:
+        body = clauses_of(doc)[key]["body"]
+        current = str(body)
+        body.insert(utf8_offset(current, len(current)), words)
+
+    return edit
+
+
+async def seed_deliberation(session: AsyncSession, charter: Charter) -> None:
+    """Amendments from the demo members, as a first visitor should find them."""
+    assert charter.id is not None
+    document = StoredDocument(
+        session, charter.id, load_document((await load_state(session, charter.id)).updates)
+    )
+    secretariat = await _member(session, charter.id, "secretariat@example.org")
+    elena = await _member(session, charter.id, "editor@example.org")
+    edouard = await _member(session, charter.id, "editor2@example.org")
+    chiara = await _member(session, charter.id, "commenter@example.org")
+
+    def body(key: str) -> str:
+        return clause_text(document.doc, key, "body") or ""
+
+    # Open and supported: a welcome network asks for libraries and cultural centres.
+    welcome = body("social-cohesion").replace(
+        "schools, workplaces, sports clubs",
+        "schools, libraries, cultural centres, workplaces, sports clubs",
+        1,
+    )
+    supported = await propose(
+        session,
+        chiara,
+        charter,
+        document,
+        "social-cohesion",
+        Proposal(
+            "replace",
+            None,
+            welcome,
+            "Libraries and cultural centres are where many newcomers first meet their neighbours.",
+        ),
+    )
+    await support(session, edouard, charter, supported)
+    await support(session, elena, charter, supported)
+
+    # Stale: proposed, then the clause was extended live; accepting now keeps both.
+    stale_text = body("natural-phenomenon").replace(
+        "avoid measures driven by fear", "avoid measures driven by fear or haste", 1
+    )
+    await propose(
+        session,
+        edouard,
+        charter,
+        document,
+        "natural-phenomenon",
+        Proposal("replace", None, stale_text, "Hasty measures do as much harm as fearful ones."),
+    )
+    await document.change(
+        _append(
+            "natural-phenomenon",
+            " Mobility also enriches the places people leave, through the ties they keep.",
+        )
+    )
+
+    # Merged: a civil-society wording the secretariat accepted.
+    merged_text = body("inclusive-citizenship").replace(
+        "depend on residence rather than nationality or status",
+        "depend on residence rather than on nationality or administrative status",
+        1,
+    )
+    merged = await propose(
+        session,
+        chiara,
+        charter,
+        document,
+        "inclusive-citizenship",
+        Proposal("replace", None, merged_text, "Status is an administrative matter; say so."),
+    )
+    await accept(session, secretariat, charter, document, merged, "Agreed at the first reading.")
+
+    # Rejected: deleting a clause the cities want to keep.
+    deletion = await propose(
+        session,
+        edouard,
+        charter,
+        document,
+        "peace-development",
+        Proposal("delete", None, None, "Development policy is not a competence of cities."),
+    )
+    await reject(
+        session,
+        secretariat,
+        charter,
+        deletion,
+        "Cities act on it through their partnerships; the clause stays.",
+    )
