@@ -4,6 +4,8 @@ accepting merges into the live text while others edit it; conflicts, stale previ
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import itertools
 import json
 import threading
@@ -470,3 +472,45 @@ def test_the_amendments_page_escapes_shows_each_role_its_forms_and_checks_csrf(
         assert state(people) == before
     with httpx.Client(base_url=people.base_url) as anonymous:
         assert anonymous.get(page_path).status_code == 303  # to the sign-in page
+
+
+def test_the_consultation_report_as_csv_and_as_a_page(people: ServerProcess) -> None:
+    key = new_clause(people)
+    formula = '=HYPERLINK("http://example.org","click")'
+    hostile = "<script>alert(1)</script>"
+    proposal_id = propose(people, COMMENTER, key, title="Reported", rationale=formula).json()["id"]
+    decide(people, SECRETARIAT, proposal_id, "reject", hostile)
+    with client(people, SECRETARIAT) as http:
+        whole = http.get(CHARTER + "/report.csv")
+        one = http.get(CHARTER + "/report.csv", params={"clause": key})
+    assert whole.status_code == 200
+    assert whole.headers["content-type"].startswith("text/csv")
+    assert "attachment" in whole.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(one.text)))
+    assert [(r["type"], r["id"], r["clause"]) for r in rows] == [
+        ("amendment", str(proposal_id), key)
+    ]
+    row = rows[0]
+    assert row["author"] == "Chiara Commenter"
+    assert row["organisation"] == "Demo welcome network"
+    assert (row["organisation_kind"], row["country"]) == ("civil_society", "IT")
+    assert row["status"] == "rejected"
+    assert row["rationale"] == "'" + formula  # shown as text by a spreadsheet, never run
+    assert row["decided_by"] == "Sam Secretariat"
+    assert row["reason"] == hostile
+    all_rows = list(csv.DictReader(io.StringIO(whole.text)))
+    assert len(all_rows) > len(rows)
+    assert {r["status"] for r in all_rows} >= {"merged", "rejected", "open"}
+    with people.signed_in(SECRETARIAT) as http:
+        page = http.get("/charters/lampedusa/report", params={"clause": key})
+    assert page.status_code == 200
+    assert "<script>alert(1)" not in page.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert f"<strong>Amendment {proposal_id}</strong>" in page.text
+    for who in (COMMENTER, EDITOR, OBSERVER, OUTSIDER):
+        with client(people, who) as http:
+            assert http.get(CHARTER + "/report.csv").status_code == 403
+    with people.signed_in(EDITOR) as http:
+        assert http.get("/charters/lampedusa/report").status_code == 403
+    with httpx.Client(base_url=people.base_url) as anonymous:
+        assert anonymous.get(CHARTER + "/report.csv").status_code == 401

@@ -279,9 +279,14 @@ async def _render(
     alert = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""
     items = "".join(view.amendment(v) for v in views) or f"<p>{view.t('amend.none')}</p>"
     title = translate(language, "amend.title_page")
+    report = (
+        f' · <a href="/charters/{view.slug}/report">{view.t("report.link")}</a>'
+        if can(c.member, Action.read_report, c.target)
+        else ""
+    )
     main = (
         f'<main class="amendments" id="amendments" data-slug="{view.slug}">'
-        f'<p><a href="/charters/{view.slug}">{escape(text.charter.title)}</a></p>'
+        f'<p><a href="/charters/{view.slug}">{escape(text.charter.title)}</a>{report}</p>'
         f"<h1>{escape(title)}</h1>{alert}{view.proposal_form(values, preview)}"
         f'<nav class="filters" aria-label="{view.t("amend.filter")}">{filters}</nav>'
         f'<section class="list">{items}</section></main>'
