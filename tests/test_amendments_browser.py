@@ -4,6 +4,8 @@ secretariat accepts it while an editor is typing in the same clause; both see th
 from __future__ import annotations
 
 import asyncio
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -44,8 +46,17 @@ def api_body(server: ServerProcess) -> str:
 
 
 def body_editor(page: Page) -> Locator:
-    """The clause body's editor, by the page's DOM contract (``data-clause``/``data-field``)."""
-    return page.locator(f'[data-clause="{CLAUSE}"] [data-field="body"] .cm-content')
+    """The clause body's editor: by the editor's DOM contract (``data-clause``, ``data-field``,
+    CodeMirror's ``.cm-content``), or the plain field of the client before it."""
+    return page.locator(
+        f'[data-clause="{CLAUSE}"] [data-field="body"] .cm-content, '
+        f'li.clause[data-clause-id="{CLAUSE}"] textarea.clause-body'
+    )
+
+
+async def shown_text(editor: Locator) -> str:
+    text: str = await editor.evaluate("el => el.tagName === 'TEXTAREA' ? el.value : el.innerText")
+    return text
 
 
 async def test_propose_then_accept_while_an_editor_types(server: ServerProcess) -> None:
@@ -76,8 +87,11 @@ async def _flow(browser: Browser, server: ServerProcess) -> None:
     await expect(commenter.locator(".preview del")).to_have_text(["town"])
     await expect(commenter.locator(".preview ins")).to_have_text(["city"])
     await commenter.locator("form.propose button[type=submit]:not([name])").click()
-    article = commenter.locator("article.amendment[data-status=open]").first
-    await expect(article).to_contain_text("A city is what the charter speaks of.")
+    article = commenter.locator(
+        "article.amendment[data-status=open]", has_text="A city is what the charter speaks of."
+    )
+    await expect(article).to_have_count(1)
+    await expect(commenter).to_have_url(re.compile(r"/amendments#amendment-\d+$"))
     await expect(article.locator(".diff ins")).to_have_text(["city"])
     amendment_id = await article.get_attribute("data-amendment")
     await commenter.screenshot(path=ARTIFACTS / "amendments-commenter.png", full_page=True)
@@ -101,14 +115,22 @@ async def _flow(browser: Browser, server: ServerProcess) -> None:
     await typing
     merged = proposed + typed
     await eventually_async(lambda: api_body(server) == merged, within=15)
-    await expect(body).to_have_text(merged)
+    await until_shown(body, merged)
     await expect(secretariat.locator(f"#amendment-{amendment_id}")).to_have_count(0)  # not open
     await secretariat.goto(AMENDMENTS_PAGE + "?status=merged")
     done = secretariat.locator(f"#amendment-{amendment_id}")
     await expect(done).to_have_attribute("data-status", "merged")
     await expect(done.locator(".history")).to_contain_text("Agreed at the drafting session.")
     await secretariat.goto(CHARTER_PAGE)
-    await expect(body_editor(secretariat)).to_have_text(merged)
+    await until_shown(body_editor(secretariat), merged)
     await secretariat.screenshot(path=ARTIFACTS / "amendments-merged.png", full_page=True)
     for page in (commenter, editor, secretariat):
         assert page.problems == []  # type: ignore[attr-defined]
+
+
+async def until_shown(editor: Locator, expected: str, within: float = 15.0) -> None:
+    deadline = time.monotonic() + within
+    while (shown := await shown_text(editor)) != expected:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the editor shows {shown!r}, not {expected!r}")
+        await asyncio.sleep(0.05)
