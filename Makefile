@@ -33,11 +33,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-# The browser tests drive Debian's Chromium (never a browser downloaded by a test tool).
+# The browser tests drive Debian's Chromium (never a browser downloaded by a test tool); the
+# export tests read PDFs with poppler's pdftotext.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "installing Debian's chromium for the browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium and poppler-utils for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
 	}
 
 node-test-deps: $(NODE_TEST_DEPS)

@@ -26,6 +26,7 @@ class Action(StrEnum):
     decide_amendment = "decide_amendment"  # accept or reject
     moderate = "moderate"  # hide a comment
     read_report = "read_report"  # the consultation report: every comment and amendment
+    publish = "publish"  # a numbered version, in any phase
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.decide_amendment,
             Action.moderate,
             Action.read_report,
+            Action.publish,
         }
     ),
     Role.editor: frozenset(
@@ -157,4 +159,5 @@ ACTION_NAMES = {
     Action.decide_amendment: Text("decide on amendments"),
     Action.moderate: Text("moderate comments"),
     Action.read_report: Text("read the consultation report"),
+    Action.publish: Text("publish a version"),
 }

@@ -58,6 +58,22 @@ FRENCH: dict[str, str] = {
     "decide on amendments": "décider des amendements",
     "moderate comments": "modérer les commentaires",
     "read the consultation report": "lire le rapport de consultation",
+    # Publishing
+    "publish a version": "publier une version",
+    "a version number is like 0.1 or 1.0 (was '{number}')": (
+        "un numéro de version s’écrit comme 0.1 ou 1.0 (reçu : « {number} »)"
+    ),
+    "a version's title has 1 to {count} characters": (
+        "le titre d’une version compte de 1 à {count} caractères"
+    ),
+    "release notes have at most {count} characters": (
+        "les notes de version comptent au plus {count} caractères"
+    ),
+    "a new version's number must be greater than {latest}": (
+        "le numéro d’une nouvelle version doit être supérieur à {latest}"
+    ),
+    "version {number} exists already": "la version {number} existe déjà",
+    "no version {number} of this charter": "pas de version {number} de cette charte",
     "an amendment's kind is one of: {choices}": (
         "un amendement est de l’un de ces types : {choices}"
     ),

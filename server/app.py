@@ -29,6 +29,7 @@ from server.web.routes import (
     organisations,
     session,
     tokens,
+    versions,
 )
 from server.web.security import SecurityMiddleware
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings) -> LiveEntry:
             *charters.routes,
             *clauses.routes,
             *amendments.routes,
+            *versions.routes,
             *members.routes,
             *tokens.routes,
             *session.routes,

@@ -8,8 +8,10 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
+# Every table, registered on SQLModel.metadata.
 import charter_drafts.deliberation.models
-import charter_drafts.models  # noqa: F401
+import charter_drafts.models
+import charter_drafts.publishing.models  # noqa: F401
 from charter_drafts.database import create_engine
 
 target_metadata = SQLModel.metadata
