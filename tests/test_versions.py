@@ -93,7 +93,7 @@ def state(server: ServerProcess) -> Any:
 async def test_publish_edit_publish_compare_and_the_exports_stay(
     people: ServerProcess, tmp_path: Path
 ) -> None:
-    # A live edit and a merged amendment before 0.1.
+    # A live edit and a merged amendment after the demo's 0.1; then 0.2.
     async with LiveClient.connect(people.ws_url(as_=EDITOR)) as editor:
         await asyncio.wait_for(editor.synced.wait(), 10)
         editor.text("social-cohesion", "title").insert(0, "Everyday ")
@@ -114,17 +114,17 @@ async def test_publish_edit_publish_compare_and_the_exports_stay(
             f"{CHARTER}/amendments/{amendment['id']}/decision", json={"decision": "accept"}
         )
     assert decided.status_code == 200, decided.text
-    first = publish(people, "0.1")
+    first = publish(people, "0.2")
     assert first.status_code == 201, first.text
     published = first.json()
-    assert published["number"] == "0.1"
+    assert published["number"] == "0.2"
     assert published["published_by"] == "Sam Secretariat"
     assert amendment["id"] in published["merged_amendments"]
     assert "<em>Notes</em>" in published["notes_html"]
     assert [c["id"] for c in published["clauses"]] == [c["id"] for c in clauses(people)]
-    before = exported(people, "0.1")
+    before = exported(people, "0.2")
 
-    # Then: a clause added, one removed, one moved, one changed; and 0.2.
+    # Then: a clause added, one removed, one moved, one changed; and 0.3.
     with client(people, SECRETARIAT) as http:
         added = http.post(CHARTER + "/clauses", json={"title": "Housing", "body": "A home."})
         assert added.status_code == 201
@@ -138,9 +138,9 @@ async def test_publish_edit_publish_compare_and_the_exports_stay(
         await eventually_async(
             lambda: any(c["body"].startswith("Since the earliest") for c in clauses(people))
         )
-    assert publish(people, "0.2").status_code == 201
-    listed, compared = public_reads(people, "0.1", "0.2")
-    assert [v["number"] for v in listed] == ["0.2", "0.1"]
+    assert publish(people, "0.3").status_code == 201
+    listed, compared = public_reads(people, "0.2", "0.3")
+    assert [v["number"] for v in listed] == ["0.3", "0.2", "0.1"]  # 0.1: the demo's
     changes = {entry["id"]: entry for entry in compared["clauses"]}
     assert changes[added.json()["id"]]["change"] == "added"
     assert changes["peace-development"]["change"] == "removed"
@@ -151,20 +151,20 @@ async def test_publish_edit_publish_compare_and_the_exports_stay(
     assert ["+", "Since the earliest times, "] in changed["body_diff"]
     assert changes["preamble"]["change"] == "unchanged"
 
-    # The exports of 0.1 are the same bytes after 0.2 and the edits since.
-    assert exported(people, "0.1") == before
+    # The exports of 0.2 are the same bytes after 0.3 and the edits since.
+    assert exported(people, "0.2") == before
     document = json.loads(before["json"])
-    assert document["version"]["number"] == "0.1"
+    assert document["version"]["number"] == "0.2"
     assert any(c["id"] == "peace-development" for c in document["clauses"])
     schema = etree.XMLSchema(etree.parse(str(SCHEMA)))
     akn = etree.fromstring(before["akn.xml"])
     assert schema.validate(akn), schema.error_log
     namespace = {"a": "http://docs.oasis-open.org/legaldocml/ns/akn/3.0"}
-    assert akn.find(".//a:FRBRversionNumber", namespace).get("value") == "0.1"
+    assert akn.find(".//a:FRBRversionNumber", namespace).get("value") == "0.2"
     headings = [h.text for h in akn.findall(".//a:article/a:heading", namespace)]
     assert headings == [c["title"] for c in document["clauses"] if c["number"] is not None]
     assert akn.find(".//a:preamble", namespace) is not None
-    pdf = tmp_path / "0.1.pdf"
+    pdf = tmp_path / "0.2.pdf"
     pdf.write_bytes(before["pdf"])
     flat = " ".join(pdf_text(pdf).split())
     for clause in document["clauses"]:
@@ -209,3 +209,37 @@ def test_a_number_must_grow(people: ServerProcess) -> None:
         assert answer.json()["error"] == "conflict"
     assert state(people) == before
     assert publish(people, "3.1").status_code == 201
+
+
+def test_the_version_pages_are_public_and_publishing_needs_the_form_token(
+    people: ServerProcess,
+) -> None:
+    with httpx.Client(base_url=people.base_url) as anonymous:
+        listing = anonymous.get("/charters/lampedusa/versions")
+        version = anonymous.get("/charters/lampedusa/versions/0.1")
+        compared = anonymous.get("/charters/lampedusa/compare", params={"from": "0.1", "to": "0.1"})
+        live = anonymous.get("/charters/lampedusa/compare", params={"from": "0.1", "to": "live"})
+        missing = anonymous.get("/charters/lampedusa/versions/8.8")
+    assert listing.status_code == 200
+    assert 'data-version="0.1"' in listing.text
+    assert 'action="/charters/lampedusa/versions"' not in listing.text  # no publish form
+    assert version.status_code == 200
+    assert '<meta property="og:title"' in version.text
+    assert "export.pdf" in version.text
+    assert "<strong>first reading</strong>" in version.text  # the demo's notes, as Markdown
+    assert compared.status_code == 200
+    assert 'data-change="unchanged"' in compared.text
+    assert (live.status_code, missing.status_code) == (401, 404)
+    before = state(people)
+    with people.signed_in(SECRETARIAT) as http:
+        form = http.get("/charters/lampedusa/versions")
+        assert 'action="/charters/lampedusa/versions"' in form.text
+        forged = http.post(
+            "/charters/lampedusa/versions",
+            data={"number": "50.0", "title": "Forged", "csrf": "not the token"},
+        )
+    assert forged.status_code == 403
+    with people.signed_in(EDITOR) as http:
+        page = http.get("/charters/lampedusa/versions")
+        assert 'action="/charters/lampedusa/versions"' not in page.text
+    assert state(people) == before

@@ -31,6 +31,7 @@ def page(
     *,
     caller: Principal | None = None,
     script: bool = False,
+    head: str = "",
 ) -> str:
     language = language_of(request)
     bundle = '<script type="module" src="/static/dist/editor.js"></script>' if script else ""
@@ -51,7 +52,7 @@ def page(
         f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · charter-drafts</title>"
-        '<link rel="stylesheet" href="/static/app.css"></head><body>'
+        f'<link rel="stylesheet" href="/static/app.css">{head}</head><body>'
         f'<header class="site"><a href="/">charter-drafts</a><nav class="account">{account}</nav>'
         f"</header>{main}{bundle}</body></html>"
     )
@@ -108,7 +109,8 @@ async def charter(request: Request) -> Response:
         f' <span class="role">{escape(translate(language, "role." + role) if role else "")}'
         f"</span></p>"
         f'<p class="charter-links"><a href="/charters/{slug}/amendments">'
-        f"{escape(translate(language, 'amendments'))}</a></p>"
+        f"{escape(translate(language, 'amendments'))}</a> · "
+        f'<a href="/charters/{slug}/versions">{escape(translate(language, "version.list"))}</a></p>'
         f'<p id="status" role="status" aria-live="polite">'
         f"{escape(translate(language, 'loading'))}</p>"
         f'<ol id="clauses">{clauses}</ol></main>'

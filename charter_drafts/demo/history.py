@@ -1,4 +1,5 @@
-"""The demo charter's deliberation so far: amendments open, supported, stale, merged, rejected.
+"""The demo charter's history so far: version 0.1 published, then amendments (open and
+supported, stale, merged, rejected) and a live edit, so that 0.1 and the live draft differ.
 
 Seeded once, with the charter, through the same operations members use; the live document is
 changed as a room would change it (each change appended to the charter's log). The amendments
@@ -23,6 +24,7 @@ from charter_drafts.document.words import utf8_offset
 from charter_drafts.models import Charter, Membership, User
 from charter_drafts.people.memberships import as_member
 from charter_drafts.permissions import Member
+from charter_drafts.publishing.versions import publish
 
 
 class StoredDocument:
@@ -63,8 +65,9 @@ def _append(key: str, words: str) -> Callable[[Doc[Any]], None]:
     return edit
 
 
-async def seed_deliberation(session: AsyncSession, charter: Charter) -> None:
-    """Amendments from the demo members, as a first visitor should find them."""
+async def seed_history(session: AsyncSession, charter: Charter) -> None:
+    """A published version and amendments from the demo members, as a first visitor should
+    find them."""
     assert charter.id is not None
     document = StoredDocument(
         session, charter.id, load_document((await load_state(session, charter.id)).updates)
@@ -98,6 +101,17 @@ async def seed_deliberation(session: AsyncSession, charter: Charter) -> None:
     )
     await support(session, edouard, charter, supported)
     await support(session, elena, charter, supported)
+
+    await publish(
+        session,
+        secretariat,
+        charter,
+        document.doc,
+        number="0.1",
+        title="First reading draft",
+        notes="The text as the cities' working group agreed it for a **first reading**. "
+        "Comments and amendments are open until the next version.",
+    )
 
     # Stale: proposed, then the clause was extended live; accepting now keeps both.
     stale_text = body("natural-phenomenon").replace(

@@ -1,0 +1,84 @@
+"""Published versions in real Chromium: the secretariat publishes from the form; a visitor who
+is not signed in reads the versions, opens a comparison and downloads the PDF."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
+
+from tests.browsers import Browsing, launch, require_chromium, submit_sign_in
+from tests.servers import ServerProcess
+
+pytestmark = [
+    pytest.mark.timeout(180),
+    pytest.mark.parametrize("server", ["sqlite"], indirect=True),
+]
+VERSIONS_PAGE = "/charters/lampedusa/versions"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    require_chromium()
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browsing(chromium: Browser, server: ServerProcess) -> Iterator[Browsing]:
+    browsing = Browsing(chromium, server.base_url)
+    yield browsing
+    browsing.close()
+
+
+def test_publish_from_the_form_then_a_visitor_reads_compares_and_downloads(
+    server: ServerProcess, browsing: Browsing, tmp_path: Path
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    secretariat = browsing.open()
+    secretariat.goto(f"/sign-in?next={VERSIONS_PAGE}")
+    submit_sign_in(secretariat, "secretariat@example.org")
+    page = secretariat.page
+    expect(page).to_have_url(server.base_url + VERSIONS_PAGE)
+    page.locator("details.publish summary").click()
+    expect(page.locator("#v-number")).to_have_value("0.2")  # the next number, suggested
+    page.locator("#v-title").fill("Second reading")
+    page.locator("#v-notes").fill("After the *consultation* of the cities.")
+    page.locator("form.publish button[type=submit]").click()
+    expect(page).to_have_url(server.base_url + VERSIONS_PAGE + "/0.2")
+    expect(page.locator("main.version h1")).to_be_visible()
+    expect(page.locator(".edition")).to_contain_text("0.2")
+    expect(page.locator(".notes em")).to_have_text("consultation")
+
+    visitor = browsing.open()
+    visitor.goto(VERSIONS_PAGE)
+    reading = visitor.page
+    expect(reading.locator("li.version")).to_have_count(2)
+    expect(reading.locator("details.publish")).to_have_count(0)
+    reading.locator('li.version[data-version="0.1"] a', has_text="Read").click()
+    expect(reading).to_have_url(server.base_url + VERSIONS_PAGE + "/0.1")
+    headings = reading.locator("section.clause h2")
+    expect(headings.first).to_be_visible()
+    assert headings.count() >= 10
+    reading.screenshot(path=ARTIFACTS / "version-0.1.png", full_page=True)
+    visitor.goto(VERSIONS_PAGE)
+    reading.locator('li.version[data-version="0.2"] a', has_text="Changes since").click()
+    expect(reading.locator("section.change").first).to_be_visible()
+    # The demo's merged amendment and live edit came after 0.1: changed clauses, with diffs.
+    changed = reading.locator('section.change[data-change="changed"]')
+    expect(changed.first).to_be_visible()
+    expect(changed.first.locator(".diff ins").first).to_be_visible()
+    reading.screenshot(path=ARTIFACTS / "compare-0.1-0.2.png", full_page=True)
+    visitor.goto(VERSIONS_PAGE + "/0.1")
+    with reading.expect_download() as download_info:
+        reading.locator("a[href$='/export.pdf']").click()
+    saved = tmp_path / "charter.pdf"
+    download_info.value.save_as(saved)
+    assert saved.read_bytes().startswith(b"%PDF-")
+    assert download_info.value.suggested_filename == "lampedusa-0.1.pdf"
+    assert browsing.problems() == []
