@@ -27,6 +27,8 @@ class Action(StrEnum):
     moderate = "moderate"  # hide a comment
     read_report = "read_report"  # the consultation report: every comment and amendment
     publish = "publish"  # a numbered version, in any phase
+    endorse = "endorse"  # a published version, for one's organisation; withdraw, re-confirm
+    manage_endorsements = "manage_endorsements"  # verify or reject public requests; the counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +69,20 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.moderate,
             Action.read_report,
             Action.publish,
+            Action.endorse,
+            Action.manage_endorsements,
         }
     ),
     Role.editor: frozenset(
-        {Action.read_draft, Action.edit_text, Action.change_structure, Action.comment}
+        {
+            Action.read_draft,
+            Action.edit_text,
+            Action.change_structure,
+            Action.comment,
+            Action.endorse,
+        }
     ),
-    Role.commenter: frozenset({Action.read_draft, Action.comment}),
+    Role.commenter: frozenset({Action.read_draft, Action.comment, Action.endorse}),
     Role.observer: frozenset({Action.read_draft}),
 }
 
@@ -160,4 +170,6 @@ ACTION_NAMES = {
     Action.moderate: Text("moderate comments"),
     Action.read_report: Text("read the consultation report"),
     Action.publish: Text("publish a version"),
+    Action.endorse: Text("endorse"),
+    Action.manage_endorsements: Text("manage endorsements"),
 }

@@ -74,6 +74,50 @@ FRENCH: dict[str, str] = {
     ),
     "version {number} exists already": "la version {number} existe déjà",
     "no version {number} of this charter": "pas de version {number} de cette charte",
+    # Endorsements
+    "endorse": "soutenir officiellement",
+    "manage endorsements": "gérer les soutiens officiels",
+    "{field} has 1 to {count} characters": "{field} compte de 1 à {count} caractères",
+    "the signatory's name": "le nom du ou de la signataire",
+    "the signatory's title": "la fonction du ou de la signataire",
+    "the organisation's name": "le nom de l’organisation",
+    "a statement has at most {count} characters": (
+        "une déclaration compte au plus {count} caractères"
+    ),
+    "'{code}' is not an ISO 3166-1 country code": "« {code} » n’est pas un code de pays ISO 3166-1",
+    "an organisation's kind is one of: {choices}": (
+        "une organisation est de l’un de ces types : {choices}"
+    ),
+    "a website is an http(s) address": "un site web est une adresse http(s)",
+    "version {number} has no clause '{key}'": "la version {number} n’a pas de clause « {key} »",
+    "you endorse on behalf of your organisation, and you have none here": (
+        "vous soutenez au nom de votre organisation, et vous n’en avez pas ici"
+    ),
+    "you endorse on behalf of your own organisation only": (
+        "vous ne soutenez qu’au nom de votre propre organisation"
+    ),
+    "this organisation endorsed this version already": (
+        "cette organisation soutient déjà cette version"
+    ),
+    "this request was not sent by a person": "cette demande n’a pas été envoyée par une personne",
+    "no endorsement {id} in this charter": "pas de soutien {id} dans cette charte",
+    "this endorsement is {status} already": "ce soutien est déjà {status}",
+    "say why the request is rejected": "dites pourquoi la demande est rejetée",
+    "only the organisation's members may withdraw its endorsement": (
+        "seuls les membres de l’organisation peuvent retirer son soutien"
+    ),
+    "only the organisation's members may re-confirm its endorsement": (
+        "seuls les membres de l’organisation peuvent confirmer à nouveau son soutien"
+    ),
+    "re-confirm for a version newer than {number}": (
+        "confirmez à nouveau pour une version plus récente que {number}"
+    ),
+    "too many requests from here; try again in {wait} s": (
+        "trop de demandes depuis cette adresse ; réessayez dans {wait} s"
+    ),
+    "an endorsement's status is one of: {choices}": (
+        "l’état d’un soutien est l’un de ceux-ci : {choices}"
+    ),
     "an amendment's kind is one of: {choices}": (
         "un amendement est de l’un de ces types : {choices}"
     ),

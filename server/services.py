@@ -25,6 +25,7 @@ from server.settings import Settings
 log = logging.getLogger(__name__)
 
 SIGN_IN_WINDOW = 15 * 60.0
+REQUEST_WINDOW = 60 * 60.0
 WARM_POOL_SECONDS = 10.0  # an unreachable store does not hold up the start for longer
 
 
@@ -38,6 +39,7 @@ class Services:
     rooms: Rooms
     account_throttle: FailureThrottle
     address_throttle: FailureThrottle
+    request_throttle: FailureThrottle  # public endorsement requests, per address
     fanout: Fanout
     metrics: Metrics
     _background: list[asyncio.Task[None]] = field(default_factory=list)
@@ -62,6 +64,7 @@ class Services:
             Rooms(sessions, store, writer, settings, fanout, metrics),
             FailureThrottle(settings.sign_in_failures_per_account, SIGN_IN_WINDOW),
             FailureThrottle(settings.sign_in_failures_per_address, SIGN_IN_WINDOW),
+            FailureThrottle(settings.endorsement_requests_per_address, REQUEST_WINDOW),
             fanout,
             metrics,
         )

@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 # Every table, registered on SQLModel.metadata.
 import charter_drafts.deliberation.models
+import charter_drafts.endorsements.models
 import charter_drafts.models
 import charter_drafts.publishing.models  # noqa: F401
 from charter_drafts.database import create_engine
