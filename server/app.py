@@ -20,7 +20,16 @@ from server.live.entry import LiveEntry
 from server.services import Services
 from server.settings import Settings
 from server.web import errors, forms, pages
-from server.web.routes import charters, clauses, members, ops, organisations, session, tokens
+from server.web.routes import (
+    charters,
+    clauses,
+    comments,
+    members,
+    ops,
+    organisations,
+    session,
+    tokens,
+)
 from server.web.security import SecurityMiddleware
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -58,6 +67,7 @@ def create_app(settings: Settings) -> LiveEntry:
             *forms.routes,
             *charters.routes,
             *clauses.routes,
+            *comments.routes,
             *members.routes,
             *tokens.routes,
             *session.routes,

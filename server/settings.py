@@ -73,6 +73,8 @@ class Settings:
     # Sign-in failures allowed per account and per address within 15 minutes.
     sign_in_failures_per_account: int = 5
     sign_in_failures_per_address: int = 20
+    # Longest comment body, in characters.
+    max_comment_chars: int = 10_000
 
     @property
     def allowed_origin_list(self) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from charter_drafts.charters import list_charters, start_charter
+from charter_drafts.deliberation.comments import open_counts
 from charter_drafts.models import Charter
 from charter_drafts.permissions import Action, Member, require
 from charter_drafts.structure import change_phase, frozen_keys, parse_phase
@@ -49,6 +50,7 @@ async def charters(request: Request) -> JSONResponse:
 async def charter(request: Request) -> JSONResponse:
     async with charter_call(request) as c:
         require(c.member, Action.read_draft, c.target)
+        comments = await open_counts(c.session, c.charter_id)
     text = await read_charter(c.services, c.charter.slug)
     return JSONResponse(
         {
@@ -61,6 +63,7 @@ async def charter(request: Request) -> JSONResponse:
                     "title": clause.title,
                     "body": clause.body,
                     "frozen": clause.frozen,
+                    "comments": comments.get(clause.key, 0),
                 }
                 for clause in text.clauses
             ],
