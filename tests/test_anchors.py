@@ -41,7 +41,13 @@ def test_an_anchor_holds_its_characters_through_random_inserts(seed: int) -> Non
         at = rng.randint(0, len(model))
         run = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 3)))
         current = "".join(c for c, _ in model)
-        text.insert(len(current[:at].encode()), run)
+        if rng.random() < 0.5:
+            text.insert(len(current[:at].encode()), run)
+        else:  # another client's edit, received as an update
+            peer: Doc = Doc()
+            peer.apply_update(doc.get_update())
+            clauses_of(peer)["c"]["body"].insert(len(current[:at].encode()), run)
+            doc.apply_update(peer.get_update(doc.get_state()))
         model[at:at] = [(c, -1 - step) for c in run]
     current = "".join(c for c, _ in model)
     assert str(text) == current

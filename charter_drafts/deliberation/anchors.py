@@ -2,35 +2,33 @@
 
 The ends are sticky (relative) positions into the clause's live text, so they follow the words
 through concurrent edits. The start holds the first character of the range (``AFTER``: what is
-typed just before it stays outside), the end its last character (``BEFORE``: the position after
-it, so what is typed just after stays outside). Offsets in and out are UTF-16 code units, the
-browser's ``Y.Text`` units.
+typed just before it stays outside), the end the unit before the end (``BEFORE``: what is typed
+just after stays outside), as Yjs' ``RelativePosition`` holds them. Offsets in and out are UTF-16
+code units, the browser's ``Y.Text`` units. All the words deleted, the ends meet: ``lost``.
 
-Three things about pycrdt 0.14 shape this module:
-
-- ``Text`` indices are UTF-8 bytes, while ``StickyIndex.new``/``get_index`` walk the text's
-  blocks in bytes but count inside a block in UTF-16 units: a non-ASCII character earlier in the
-  same block shifts the position, and one past a block's end panics in Rust
-  (``pyo3_runtime.PanicException``, a ``BaseException``, caught here by its name). So we never
-  give it an index on a text that is not pure ASCII.
-- A character's id comes from deleting it in a scratch copy of the document and reading that
-  transaction's delete set. Where an id is now comes from deleting it in a scratch copy too: a
-  deleted item that starts at the id counts nothing of its own, so ``get_index`` gives exactly
-  the bytes of the visible text before it; the text changed if the character was still there.
-- Deleting the second unit of a surrogate pair corrupts the copy, so an end holds the first unit
-  of its character (Yjs would hold the last: same position for every other character).
+pycrdt 0.14's ``Text`` indices are UTF-8 bytes, while its ``StickyIndex.new``/``get_index``
+walk the text's blocks in bytes but count inside a block in UTF-16 units: a non-ASCII character
+earlier in the same block shifts the position, and a position past a block's end panics in Rust
+(``pyo3_runtime.PanicException``, a ``BaseException``, caught here by its name). On ASCII text
+bytes and units agree and it is exact, so for any other text we ask it about a copy of the
+document whose strings are all ASCII, one character per UTF-16 unit (``plain``): the same items,
+ids and deletions, so a sticky index means the same thing in both.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import Assoc, Doc, Map, StickyIndex, Text, TransactionEvent
+from pycrdt import Assoc, Doc, Map, StickyIndex, Text
 
+from charter_drafts.deliberation.plain import Malformed, plain_state
 from charter_drafts.document.schema import clauses_of
 from charter_drafts.errors import Invalid
 from charter_drafts.texts import text
+
+log = logging.getLogger(__name__)
 
 FIELDS = ("title", "body")
 
@@ -80,72 +78,49 @@ def make_anchor(doc: Doc[Any], clause_key: str, field: str, start: int, end: int
     first, last = _code_point(current, start), _code_point(current, end)
     if first is None or last is None or not 0 <= start < end:
         raise Invalid(BAD_RANGE)
-    # Deleting a character in a scratch copy tells its id (the later one first: the earlier
-    # one's byte offset stays as it was).
-    state = doc.get_update()
     try:
-        end_id = _deleted_id(state, clause_key, field, current, last - 1)
-        start_id = _deleted_id(state, clause_key, field, current, first)
+        units = live if current.isascii() else _plain_text(_plain_copy(doc), clause_key, field)
+        # start < end <= length: never ``AFTER`` at the very end, which panics.
+        begin = StickyIndex.new(units, start, Assoc.AFTER).encode()
+        finish = StickyIndex.new(units, end, Assoc.BEFORE).encode()
     except BaseException as error:
-        if not is_panic(error):
+        if not (is_panic(error) or isinstance(error, Malformed)):
             raise
+        log.error("comment anchor in %s.%s not made: %r", clause_key, field, error)
         raise Invalid(BAD_RANGE) from None
-    return NewAnchor(
-        field,
-        _encode(start_id, Assoc.AFTER),
-        _encode(end_id, Assoc.BEFORE),
-        current[first:last],
-    )
+    return NewAnchor(field, begin, finish, current[first:last])
 
 
 class Resolver:
-    """Finds anchors in one state of a document (a request's worth: the state is encoded once)."""
+    """Finds anchors in one state of a document; the ASCII copy is made once, when needed."""
 
     def __init__(self, doc: Doc[Any]) -> None:
         self._doc = doc
-        self._state: bytes | None = None
+        self._plain: Doc[Any] | None = None
 
     def place(self, clause_key: str, field: str, start: bytes, end: bytes) -> Place:
         live = field_text(self._doc, clause_key, field)
         if live is None:  # the clause is gone
             return Place(0, 0, lost=True)
         current = str(live)
+        units = live
         try:
-            if current.isascii():
-                begin = StickyIndex.decode(start, live).get_index()
-                finish = StickyIndex.decode(end, live).get_index()
-            else:
-                begin = self._find(clause_key, field, current, start)
-                finish = self._find(clause_key, field, current, end)
+            if not current.isascii():
+                if self._plain is None:
+                    self._plain = _plain_copy(self._doc)
+                units = _plain_text(self._plain, clause_key, field)
+            begin = StickyIndex.decode(start, units).get_index()
+            finish = StickyIndex.decode(end, units).get_index()
         except BaseException as error:
-            if not is_panic(error):
+            if not (is_panic(error) or isinstance(error, Malformed)):
                 raise
+            log.error("comment anchor in %s.%s not found: %r", clause_key, field, error)
             return Place(0, 0, lost=True)
         size = utf16_length(current)
         begin, finish = min(max(begin, 0), size), min(max(finish, 0), size)
         if begin >= finish:
             return Place(begin, begin, lost=True)
         return Place(begin, finish, lost=False)
-
-    def _find(self, clause_key: str, field: str, current: str, data: bytes) -> int:
-        if self._state is None:
-            self._state = self._doc.get_update()
-        index = StickyIndex.decode(data).to_json()
-        item = index["item"]
-        scratch = _copy(self._state)
-        scratch_text = field_text(scratch, clause_key, field)
-        assert scratch_text is not None
-        scratch.apply_update(_delete_update(int(item["client"]), int(item["clock"])))
-        # The deleted item starts at the id and counts nothing of its own: this is the bytes of
-        # the visible text before it (the same in the copy and in ``current``).
-        offset = StickyIndex.from_json({"item": item, "assoc": 0}, scratch_text).get_index()
-        before = current.encode()[:offset].decode(errors="ignore")
-        held = utf16_length(before)
-        if Assoc(index["assoc"]) is Assoc.BEFORE and str(scratch_text) != current:
-            # Still there (deleting it just changed the copy): the position after it.
-            following = current[len(before) : len(before) + 1]
-            held += utf16_length(following)
-        return held
 
 
 BAD_RANGE = text("an anchor is a non-empty range of the clause's current text, between characters")
@@ -166,80 +141,13 @@ def _code_point(value: str, units: int) -> int | None:
     return len(value) if count == units else None
 
 
-def _copy(state: bytes) -> Doc[Any]:
-    scratch: Doc[Any] = Doc()
-    scratch.apply_update(state)
-    return scratch
+def _plain_copy(doc: Doc[Any]) -> Doc[Any]:
+    copy: Doc[Any] = Doc()
+    copy.apply_update(plain_state(doc.get_update()))
+    return copy
 
 
-def _deleted_id(
-    state: bytes, clause_key: str, field: str, current: str, index: int
-) -> tuple[int, int]:
-    """The Yjs id (client, clock) of the code point at ``index`` (of its first UTF-16 unit)."""
-    scratch = _copy(state)
-    scratch_text = field_text(scratch, clause_key, field)
-    assert scratch_text is not None
-    offset = len(current[:index].encode())
-    captured: list[bytes] = []
-    subscription = scratch.observe(lambda event: captured.append(_update_of(event)))
-    try:
-        del scratch_text[offset : offset + len(current[index].encode())]
-    finally:
-        scratch.unobserve(subscription)
-    ranges = _delete_set(captured[0]) if captured else []
-    if not ranges:
-        raise Invalid(BAD_RANGE)
-    client, clock, _ = min(ranges, key=lambda r: r[1])
-    return client, clock
-
-
-def _update_of(event: TransactionEvent) -> bytes:
-    update: bytes = event.update
-    return update
-
-
-def _encode(item: tuple[int, int], assoc: Assoc) -> bytes:
-    client, clock = item
-    sticky = StickyIndex.from_json({"item": {"client": client, "clock": clock}, "assoc": assoc})
-    return sticky.encode()
-
-
-def _varuint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        if not value:
-            out.append(byte)
-            return bytes(out)
-        out.append(byte | 0x80)
-
-
-def _delete_update(client: int, clock: int) -> bytes:
-    """A Yjs update (v1) that only deletes one unit: no structs, a delete set of one range."""
-    return b"\x00\x01" + _varuint(client) + b"\x01" + _varuint(clock) + b"\x01"
-
-
-def _delete_set(update: bytes) -> list[tuple[int, int, int]]:
-    """The (client, clock, length) ranges an update (v1) of deletions only deletes."""
-    position = 0
-
-    def read() -> int:
-        nonlocal position
-        value, shift = 0, 0
-        while True:
-            byte = update[position]
-            position += 1
-            value |= (byte & 0x7F) << shift
-            shift += 7
-            if byte < 0x80:
-                return value
-
-    if read() != 0:  # structs: not a deletion only
-        return []
-    ranges: list[tuple[int, int, int]] = []
-    for _ in range(read()):
-        client = read()
-        for _ in range(read()):
-            clock = read()
-            ranges.append((client, clock, read()))
-    return ranges
+def _plain_text(copy: Doc[Any], clause_key: str, field: str) -> Text:
+    found = field_text(copy, clause_key, field)
+    assert found is not None, "the copy has the same clauses"
+    return found
