@@ -478,7 +478,11 @@ async def test_a_new_comment_reaches_the_event_stream_within_a_second(
                     return event
 
         writer = {"Authorization": f"Bearer {people.token(COMMENTER)}"}
-        async with httpx.AsyncClient(base_url=people.base_url, headers=writer) as commenter:
+        moderator = {"Authorization": f"Bearer {people.token(SECRETARIAT)}"}
+        async with (
+            httpx.AsyncClient(base_url=people.base_url, headers=writer) as commenter,
+            httpx.AsyncClient(base_url=people.base_url, headers=moderator) as secretary,
+        ):
             response = await commenter.post(
                 COMMENTS, json={"clause": "preamble", "body": "live **news**"}
             )
@@ -488,7 +492,8 @@ async def test_a_new_comment_reaches_the_event_stream_within_a_second(
             assert event["action"] == "created"
             assert event["clause"] == "preamble"
             assert event["comment"] == response.json()
-            url = f"{COMMENTS}/{response.json()['id']}"
+            comment_id = response.json()["id"]
+            url = f"{COMMENTS}/{comment_id}"
             await commenter.post(url + "/reactions", json={"reaction": "agree"})
             event = await next_event()
             assert (event["action"], event["comment"]["reactions"]["agree"]) == ("reaction", 1)
@@ -499,6 +504,23 @@ async def test_a_new_comment_reaches_the_event_stream_within_a_second(
                 "comment": response.json()["id"],
                 "clause": "preamble",
             }
+            reply = await commenter.post(
+                COMMENTS, json={"clause": "preamble", "body": "me too", "reply_to": comment_id}
+            )
+            event = await next_event()
+            assert (event["action"], event["comment"]) == ("replied", reply.json())
+            await commenter.patch(url, json={"body": "live news, edited"})
+            event = await next_event()
+            assert (event["action"], event["comment"]["body"]) == ("edited", "live news, edited")
+            await commenter.patch(url, json={"status": "resolved"})
+            event = await next_event()
+            assert (event["action"], event["comment"]["status"]) == ("status", "resolved")
+            await secretary.post(url + "/hide", json={"reason": "test"})
+            event = await next_event()
+            assert event["action"] == "hidden"
+            # Everyone on the stream sees it hidden, without its words.
+            assert (event["comment"]["status"], event["comment"]["body"]) == ("hidden", "")
+            assert event["comment"]["body_html"] == ""
 
 
 @pytest.mark.parametrize("body", HOSTILE_BODIES)
