@@ -276,6 +276,7 @@ async def react(
         await session.commit()
     except IntegrityError:  # the same member reacting twice at once: the first one stands
         await session.rollback()
+        return await get_comment(session, charter.id, comment_id)  # reloaded after the rollback
     return comment
 
 
