@@ -152,6 +152,37 @@ FRENCH: dict[str, str] = {
     ),
     "this amendment was decided meanwhile": "cet amendement a été tranché entre-temps",
     "the decision is accept or reject": "la décision est accept ou reject",
+    "status must be one of: {choices}": "le statut est l’un de : {choices}",
+    "reaction must be one of: {choices}": "la réaction est l’une de : {choices}",
+    "a comment needs some words": "un commentaire a besoin de quelques mots",
+    "a comment has at most {count} characters": (
+        "un commentaire compte au plus {count} caractères"
+    ),
+    "no comment {id} on this charter": "aucun commentaire {id} sur cette charte",
+    "a reply is on the same clause as the comment it answers": (
+        "une réponse porte sur la même clause que le commentaire auquel elle répond"
+    ),
+    "a reply has no anchor: it answers a comment": (
+        "une réponse n’a pas d’ancre : elle répond à un commentaire"
+    ),
+    "give a new body or status": "donnez un nouveau texte ou un nouveau statut",
+    "the secretariat hides a comment through its hide action, with a reason": (
+        "le secrétariat masque un commentaire par son action de masquage, avec un motif"
+    ),
+    "this comment was hidden by the secretariat": "ce commentaire a été masqué par le secrétariat",
+    "only its author may edit a comment": "seul son auteur peut modifier un commentaire",
+    "only its author or the secretariat may resolve or reopen a comment": (
+        "seuls son auteur ou le secrétariat peuvent résoudre ou rouvrir un commentaire"
+    ),
+    "you reported this comment already": "vous avez déjà signalé ce commentaire",
+    "say why the comment is hidden": "dites pourquoi le commentaire est masqué",
+    "a reason has at most {count} characters": "un motif compte au plus {count} caractères",
+    "an anchor is on the title or the body, not '{field}'": (
+        "une ancre porte sur le titre ou le texte, pas sur « {field} »"
+    ),
+    "an anchor is a non-empty range of the clause's current text, between characters": (
+        "une ancre est une étendue non vide du texte actuel de la clause, entre deux caractères"
+    ),
     # Accounts and sign-in
     "an account for {email} exists already": "un compte existe déjà pour {email}",
     "a display name has 1 to 120 characters": "un nom affiché compte de 1 à 120 caractères",

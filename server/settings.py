@@ -75,6 +75,8 @@ class Settings:
     sign_in_failures_per_address: int = 20
     # Public endorsement requests accepted per client address within an hour.
     endorsement_requests_per_address: int = 5
+    # Longest comment body, in characters.
+    max_comment_chars: int = 10_000
 
     @property
     def allowed_origin_list(self) -> tuple[str, ...]:

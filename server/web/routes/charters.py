@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 
 from charter_drafts.charters import list_charters, start_charter
+from charter_drafts.deliberation.comments import open_counts
 from charter_drafts.deliberation.listing import open_amendment_counts
 from charter_drafts.models import Charter
 from charter_drafts.permissions import Action, Member, require
@@ -51,6 +52,7 @@ async def charter(request: Request) -> JSONResponse:
     async with charter_call(request) as c:
         require(c.member, Action.read_draft, c.target)
         amendments = await open_amendment_counts(c.session, c.charter_id)
+        comments = await open_counts(c.session, c.charter_id)
     text = await read_charter(c.services, c.charter.slug)
     return JSONResponse(
         {
@@ -64,6 +66,7 @@ async def charter(request: Request) -> JSONResponse:
                     "body": clause.body,
                     "frozen": clause.frozen,
                     "amendments": amendments.get(clause.key, 0),
+                    "comments": comments.get(clause.key, 0),
                 }
                 for clause in text.clauses
             ],
