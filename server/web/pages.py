@@ -21,7 +21,7 @@ from server.callers.language import language_of
 from server.web.i18n import translate
 from server.web.reads import read_charter
 from server.web.routes.context import call, charter_call
-from server.web.security import csrf_token
+from server.web.security import content_security_policy, csrf_token, style_nonce
 
 
 def page(
@@ -94,13 +94,14 @@ async def charter(request: Request) -> Response:
         for cl in text.clauses
     )
     role = c.member.role.value if c.member.role else ""
+    nonce = style_nonce()
     main = (
         f'<main id="charter" data-slug="{slug}" data-ws-url="/ws/charters"'
         f' data-api-url="/api/charters/{slug}" data-role="{escape(role)}"'
         f' data-can-edit="{"true" if can_edit else "false"}"'
         f' data-user-name="{escape(c.caller.user.display_name if c.caller else "")}"'
         f' data-user-id="{c.caller.user.id if c.caller else ""}"'
-        f' data-events-url="/api/charters/{slug}/events">'
+        f' data-events-url="/api/charters/{slug}/events" data-style-nonce="{nonce}">'
         f'<h1 class="charter-title">{escape(text.charter.title)}</h1>'
         f'<p class="charter-summary">{escape(text.charter.summary)}</p>'
         f'<p class="charter-meta"><span class="phase">'
@@ -111,7 +112,10 @@ async def charter(request: Request) -> Response:
         f"{escape(translate(language, 'loading'))}</p>"
         f'<ol id="clauses">{clauses}</ol></main>'
     )
-    return HTMLResponse(page(request, text.charter.title, main, caller=c.caller, script=True))
+    return HTMLResponse(
+        page(request, text.charter.title, main, caller=c.caller, script=True),
+        headers={"Content-Security-Policy": content_security_policy(nonce)},
+    )
 
 
 routes = [
