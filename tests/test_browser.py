@@ -9,21 +9,18 @@ would double the time for no new coverage.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import expect
 
 from tests.browsers import (
     CHARTER_PAGE,
     Browsing,
     clause,
     expect_editor_text,
-    launch,
     open_charter_signed_in,
-    require_chromium,
     submit_sign_in,
 )
 from tests.servers import ServerProcess, eventually
@@ -40,22 +37,6 @@ SYNCED_READ_ONLY_ROLE = (
 )
 PAUSED = "Connected. Editing is paused until you reload the latest text."
 SYNCED_FR = "Connecté et à jour. Vos modifications sont partagées en direct."
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    require_chromium()
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def browsing(chromium: Browser, server: ServerProcess) -> Iterator[Browsing]:
-    browsing = Browsing(chromium, server.base_url)
-    yield browsing
-    browsing.close()
 
 
 def api_text(server: ServerProcess, clause_id: str, field_name: str = "body") -> str:

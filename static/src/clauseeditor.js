@@ -8,7 +8,7 @@
 // selectable and copyable; the reason is the element named by `describedBy`.
 
 import * as Y from 'yjs'
-import { Compartment, EditorState } from '@codemirror/state'
+import { Compartment, EditorState, Prec } from '@codemirror/state'
 import { EditorView, keymap, placeholder as placeholderText } from '@codemirror/view'
 import { defaultKeymap } from '@codemirror/commands'
 import { yCollab, yRemoteSelections, yRemoteSelectionsTheme, yUndoManagerKeymap } from 'y-codemirror.next'
@@ -56,7 +56,7 @@ export function createClauseEditor (o) {
   ]
   if (o.styleNonce) extensions.push(EditorView.cspNonce.of(o.styleNonce))
   if (o.field === 'title') {
-    extensions.push(keymap.of([{ key: 'Enter', run: () => { if (o.onEnter) o.onEnter(); return true } }]))
+    extensions.push(Prec.highest(keymap.of([{ key: 'Enter', run: () => { if (o.onEnter) o.onEnter(); return true } }])))
     extensions.push(oneLine)
   }
 
