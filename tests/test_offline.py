@@ -61,7 +61,7 @@ def test_edits_made_while_the_server_is_down_reach_the_others_when_it_is_back(
         for watched in (elena, edouard):
             expect(watched.page.locator("#status")).to_have_text(SYNCED)
         before = api_text(server, "preamble")
-        server.stop()
+        server.kill()  # an outage: no goodbye to the open sockets and event streams
         status = elena.page.locator("#status")
         expect(status).to_contain_text("Offline, reconnecting (attempt")
         expect(status).to_contain_text("next try in")
@@ -122,7 +122,7 @@ def test_offline_edits_survive_closing_the_tab_and_are_sent_on_reopening(
     expect(page.locator("#status")).to_have_text(SYNCED)
     before = api_text(server, "participation")
 
-    server.stop()
+    server.kill()
     expect(page.locator("#status")).to_contain_text("Offline")
     body = clause(page, "participation")
     body.focus()
@@ -164,7 +164,7 @@ def test_offline_edits_to_a_clause_frozen_meanwhile_are_refused_and_can_be_copie
         page = elena.page
         expect(page.locator("#status")).to_have_text(SYNCED)
         before = api_text(server, "participation")
-        server.stop()
+        server.kill()  # an outage: no goodbye to the open sockets and event streams
         expect(page.locator("#status")).to_contain_text("Offline")
         body = clause(page, "participation")
         body.focus()
