@@ -294,3 +294,38 @@ def test_the_watch_does_catch_a_csp_violation(server: ServerProcess, browsing: B
     with visitor.page.expect_console_message(lambda m: "CSP violation" in m.text):
         visitor.page.evaluate("document.body.setAttribute('style', 'color: red')")
     assert any("style-src" in p for p in visitor.problems), visitor.problems
+
+
+def test_the_language_switcher_changes_and_keeps_the_language(
+    server: ServerProcess, browsing: Browsing
+) -> None:
+    sam = browsing.open(locale="en-GB")
+    page = sam.page
+    sam.goto("/")
+    switcher = page.get_by_role("navigation", name="Language")
+    expect(switcher.get_by_role("link", name="English")).to_have_attribute("aria-current", "true")
+    switcher.get_by_role("link", name="Français").click()
+    expect(page).to_have_url(server.base_url + "/")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.locator("h1")).to_have_text("Chartes")
+    # the choice is kept from page to page (a cookie), through signing in to the live page
+    sam.goto(CHARTER_PAGE)
+    expect(page.locator("h1")).to_have_text("Se connecter")
+    submit_sign_in(sam, "secretariat@example.org")
+    expect(page).to_have_url(server.base_url + CHARTER_PAGE)
+    expect(page.locator("#status")).to_have_text(SYNCED_FR)
+    # the editors' names follow the language too
+    expect(page.get_by_role("textbox", name="Article 1, texte")).to_be_editable()
+    expect(page.locator(".clause-label-text").nth(1)).to_have_text("Article 1")
+    french = page.get_by_role("navigation", name="Langue")
+    expect(french.get_by_role("link", name="Français")).to_have_attribute("aria-current", "true")
+    french.get_by_role("link", name="English").click()
+    expect(page).to_have_url(server.base_url + CHARTER_PAGE)
+    expect(page.locator("#status")).to_have_text(SYNCED)
+    # the switcher only ever sends back to a page of this site
+    answer = httpx.get(
+        f"{server.base_url}/language/fr?next=//elsewhere.example/x", follow_redirects=False
+    )
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/"
+    assert browsing.problems() == []

@@ -29,6 +29,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "role.editor": "Editor",
         "role.commenter": "Commenter",
         "role.observer": "Observer",
+        "language": "Language",
     },
     "fr": {
         "charters": "Chartes",
@@ -56,6 +57,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "role.editor": "Rédacteur·rice",
         "role.commenter": "Commentateur·rice",
         "role.observer": "Observateur·rice",
+        "language": "Langue",
     },
 }
 
