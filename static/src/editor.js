@@ -269,7 +269,10 @@ function start (root) {
     }
     s.provider.destroy() // tells the others we left (awareness), closes the socket
     if (s.store && discard) {
-      try { await s.store.clearData() } catch (err) { console.warn('charter-drafts: could not clear the stored copy', err) }
+      // Another tab of the same account holding the database open delays its deletion until
+      // that tab closes: do not wait for it (the next stored copy opens after the deletion).
+      const cleared = s.store.clearData().catch((err) => console.warn('charter-drafts: could not clear the stored copy', err))
+      await Promise.race([cleared, new Promise((resolve) => setTimeout(resolve, LOCAL_STORE_WAIT_MS))])
     }
     s.doc.destroy() // also destroys the awareness instance and closes the stored copy
   }
