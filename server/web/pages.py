@@ -126,7 +126,7 @@ async def charter(request: Request) -> Response:
     text = await read_charter(c.services, c.charter.slug)
     slug = escape(text.charter.slug)
     clauses = "".join(
-        f'<li class="clause" data-clause-id="{escape(cl.key)}">'
+        f'<li class="clause" data-clause="{escape(cl.key)}" data-clause-id="{escape(cl.key)}">'
         f'<span class="clause-number">'
         f"{escape(translate(language, 'preamble') if cl.number is None else str(cl.number))}"
         f"</span><h2>{escape(cl.title)}</h2>"

@@ -41,6 +41,9 @@ export function createClauseEditor (o) {
     remoteCarets(o.ytext, o.awareness),
     highlightsExtension(o.highlights, o.ytext),
     keymap.of([...yUndoManagerKeymap, ...defaultKeymap]),
+    // offsets in the editor are offsets in the Y.Text: only "\n" breaks lines (a "\r" stays a
+    // character, where CodeMirror would otherwise fold "\r\n" into one break)
+    EditorState.lineSeparator.of('\n'),
     EditorView.lineWrapping,
     placeholderText(o.placeholder),
     EditorView.contentAttributes.of({
