@@ -146,14 +146,20 @@ def submit_sign_in(watched: Watched, email: str, password: str = DEMO_PASSWORD) 
 
 
 def open_charter_signed_in(
-    browsing: Browsing, email: str, *, locale: str = "en-GB", events: bool = True
+    browsing: Browsing,
+    email: str,
+    *,
+    locale: str = "en-GB",
+    events: bool = True,
+    **options: Any,
 ) -> Watched:
     """A new person opens the demo charter, is sent to the sign-in form, signs in, comes back.
 
     ``events=False`` cuts the page off from the live event stream (as a proxy that buffers
-    Server-Sent Events would), so it learns of changes only from the live socket.
+    Server-Sent Events would), so it learns of changes only from the live socket. Other
+    ``options`` go to the browser context (``color_scheme="dark"``…).
     """
-    watched = browsing.open(locale=locale)
+    watched = browsing.open(locale=locale, **options)
     if not events:
         watched.page.route("**/api/charters/*/events", lambda route: route.abort())
     watched.goto(CHARTER_PAGE)

@@ -141,3 +141,19 @@ def test_the_scan_does_catch_a_violation(
     )
     found = {v["id"] for v in scan(visitor.page, axe_source, "scan-check")}
     assert {"button-name", "color-contrast"} <= found
+
+
+def test_the_charter_page_in_the_dark_colour_scheme(
+    server: ServerProcess, browsing: Browsing, axe_source: str
+) -> None:
+    """The dark palette meets the same contrast, carets and search matches included."""
+    elena = open_charter_signed_in(browsing, "editor@example.org", color_scheme="dark")
+    edouard = open_charter_signed_in(browsing, "editor2@example.org")
+    for watched in (elena, edouard):
+        expect(watched.page.locator("#status")).to_have_text(SYNCED)
+    clause(edouard.page, "preamble").click()
+    expect(elena.page.locator(".cm-ySelectionCaret")).to_have_count(1)
+    elena.page.get_by_role("searchbox").fill("cit")
+    expect(elena.page.locator(".cd-search-current")).to_have_count(1)
+    assert scan(elena.page, axe_source, "charter-dark") == []
+    assert browsing.problems() == []

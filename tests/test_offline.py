@@ -27,7 +27,10 @@ from tests.browsers import (
 )
 from tests.conftest import ServerFactory
 from tests.servers import ServerProcess, eventually
+from tests.test_accessibility import axe_source, scan
 from tests.test_editor import EDITOR, EDITOR2, SYNCED, api_text, freeze
+
+__all__ = ["axe_source"]  # a fixture, used by name
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -51,7 +54,7 @@ def restart(server: ServerProcess) -> None:
 
 
 def test_edits_made_while_the_server_is_down_reach_the_others_when_it_is_back(
-    offline_server: ServerProcess, chromium: Browser
+    offline_server: ServerProcess, chromium: Browser, axe_source: str
 ) -> None:
     server = offline_server
     browsing = Browsing(chromium, server.base_url)
@@ -73,6 +76,7 @@ def test_edits_made_while_the_server_is_down_reach_the_others_when_it_is_back(
         typed = " Written offline."
         body.press_sequentially(typed, delay=5)
         expect(status).to_contain_text(f"{len(typed)} local edits waiting")
+        assert scan(elena.page, axe_source, "charter-offline") == []
 
         restart(server)
         expect(status).to_have_text(SYNCED)
@@ -155,7 +159,7 @@ def test_offline_edits_survive_closing_the_tab_and_are_sent_on_reopening(
 
 
 def test_offline_edits_to_a_clause_frozen_meanwhile_are_refused_and_can_be_copied_out(
-    offline_server: ServerProcess, chromium: Browser
+    offline_server: ServerProcess, chromium: Browser, axe_source: str
 ) -> None:
     server = offline_server
     browsing = Browsing(chromium, server.base_url)
@@ -172,8 +176,11 @@ def test_offline_edits_to_a_clause_frozen_meanwhile_are_refused_and_can_be_copie
         typed = " Drafted on the ferry."
         body.press_sequentially(typed, delay=5)
 
+        # the clause is frozen before the page can be back: keep it off the network meanwhile
+        elena.context.set_offline(True)
         restart(server)
-        freeze(server, "participation", True)  # before the page is back
+        freeze(server, "participation", True)
+        elena.context.set_offline(False)
 
         notice = page.get_by_role("alert")
         expect(notice.locator(".notice-text")).to_contain_text("The server refused a change")
@@ -186,6 +193,7 @@ def test_offline_edits_to_a_clause_frozen_meanwhile_are_refused_and_can_be_copie
         assert label.endswith(", body")
         kept = f"{label}\n{before}{typed}"
         expect(unsaved).to_have_value(kept)
+        assert scan(page, axe_source, "charter-refused") == []
         elena.context.grant_permissions(["clipboard-read", "clipboard-write"])
         notice.get_by_role("button", name="Copy this text").click()
         expect(notice.locator(".copy-result")).to_have_text("Copied.")
