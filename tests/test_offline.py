@@ -66,8 +66,11 @@ def test_edits_made_while_the_server_is_down_reach_the_others_when_it_is_back(
         before = api_text(server, "preamble")
         server.kill()  # an outage: no goodbye to the open sockets and event streams
         status = elena.page.locator("#status")
-        expect(status).to_contain_text("Offline, reconnecting (attempt")
-        expect(status).to_contain_text("next try in")
+        detail = elena.page.locator(".status-detail")
+        expect(status).to_have_text("Offline, reconnecting…")
+        expect(detail).to_contain_text("Attempt ")
+        expect(detail).to_contain_text("next try in")
+        expect(detail).to_contain_text("Last up to date at")
 
         body = clause(elena.page, "preamble")
         expect(body).to_be_editable()  # offline, one still writes
@@ -75,11 +78,12 @@ def test_edits_made_while_the_server_is_down_reach_the_others_when_it_is_back(
         body.press("Control+End")
         typed = " Written offline."
         body.press_sequentially(typed, delay=5)
-        expect(status).to_contain_text(f"{len(typed)} local edits waiting")
+        expect(detail).to_contain_text(f"{len(typed)} local edits waiting")
         assert scan(elena.page, axe_source, "charter-offline") == []
 
         restart(server)
         expect(status).to_have_text(SYNCED)
+        expect(detail).to_be_hidden()
         expect_editor_text(clause(edouard.page, "preamble"), before + typed)
         eventually(lambda: api_text(server, "preamble") == before + typed)
         assert [p for p in browsing.problems() if not unreachable(p)] == []
@@ -133,7 +137,7 @@ def test_offline_edits_survive_closing_the_tab_and_are_sent_on_reopening(
     body.press("Control+End")
     typed = " Kept in this browser."
     body.press_sequentially(typed, delay=5)
-    expect(page.locator("#status")).to_contain_text("local edits waiting")
+    expect(page.locator(".status-detail")).to_contain_text("local edits waiting")
     # y-indexeddb writes each update as it comes; give the last write a moment to commit
     page.wait_for_timeout(500)
     context.close()

@@ -63,6 +63,10 @@ function start (root) {
   const roleBadge = root.querySelector('.charter-meta .role')
 
   const statusEl = document.getElementById('status') || root.appendChild(el('p', { id: 'status', role: 'status', 'aria-live': 'polite' }))
+  // The details of a lost connection (attempt, countdown, edits waiting) change every second or
+  // keystroke: beside the live status line, not in it, so screen readers are not flooded.
+  const statusDetail = el('p', { class: 'status-detail', hidden: '' })
+  statusEl.after(statusDetail)
   const list = document.getElementById('clauses') || root.appendChild(el('ol', { id: 'clauses' }))
   list.classList.add('clauses')
 
@@ -86,7 +90,7 @@ function start (root) {
   const noticeLink = el('a', { class: 'notice-link', hidden: '' })
   notice.append(noticeText, noticeHelp, unsaved, reloadButton, noticeLink)
   const people = el('div', { class: 'presence', hidden: '' })
-  statusEl.after(notice, people)
+  statusDetail.after(notice, people)
   const emptyNote = el('p', { class: 'empty-note', hidden: '' })
   emptyNote.textContent = t('empty')
   list.after(emptyNote)
@@ -452,20 +456,25 @@ function start (root) {
     let action = 'reload'
     let link = null
     let countdown = false
+    let detail = ''
     if (s) {
       if (s.connection === 'connected') {
         if (!s.provider.synced) text = t('syncing')
         else if (canEdit) text = t('synced')
         else text = t(EDITING_ROLES.has(role) ? 'syncedReadOnlyPhase' : 'syncedReadOnlyRole')
       } else if (s.everConnected || s.failed || s.connection === 'disconnected') {
-        text = s.nextTry > 0
-          ? t('reconnecting', { attempt: formatNumber(s.attempt), delay: formatSeconds(Math.max(0, Math.ceil((s.nextTry - Date.now()) / 1000))) })
-          : t('offline')
-        countdown = s.nextTry > 0
-        if (s.lastSynced) text += ' ' + t('lastSynced', { time: formatTime(new Date(s.lastSynced)) })
+        text = t('offline')
+        const details = []
+        if (s.nextTry > 0) {
+          const seconds = Math.max(0, Math.ceil((s.nextTry - Date.now()) / 1000))
+          details.push(t('retry', { attempt: formatNumber(s.attempt), delay: formatSeconds(seconds) }))
+          countdown = true
+        }
+        if (s.lastSynced) details.push(t('lastSynced', { time: formatTime(new Date(s.lastSynced)) }))
+        detail = details.join(' ')
       }
       if (s.pending > 0 && !(s.connection === 'connected' && s.provider.synced)) {
-        text += ' ' + plural('waiting', s.pending)
+        detail = (detail ? detail + ' ' : '') + plural('waiting', s.pending)
       }
       if (s.denied !== null) {
         text = t('paused')
@@ -500,6 +509,9 @@ function start (root) {
       }
     }
     if (statusEl.textContent !== text) statusEl.textContent = text
+    if (s && (s.denied !== null || s.closed || removed)) detail = ''
+    if (statusDetail.textContent !== detail) statusDetail.textContent = detail
+    statusDetail.hidden = detail === ''
     if (noticeText.textContent !== alert) noticeText.textContent = alert
     if (noticeHelp.textContent !== help) noticeHelp.textContent = help
     noticeHelp.hidden = help === ''
