@@ -9,8 +9,11 @@ under tests/artifacts/ (git-ignored) for a person to look at.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -157,3 +160,28 @@ def test_the_charter_page_in_the_dark_colour_scheme(
     expect(elena.page.locator(".cd-search-current")).to_have_count(1)
     assert scan(elena.page, axe_source, "charter-dark") == []
     assert browsing.problems() == []
+
+
+def test_the_invitation_page_and_a_page_not_found(
+    server: ServerProcess, browsing: Browsing, axe_source: str
+) -> None:
+    created = httpx.post(
+        f"{server.base_url}/api/charters/lampedusa/invitations",
+        json={
+            "email": f"invited-{uuid.uuid4().hex[:8]}@example.org",
+            "role": "commenter",
+            "organisation": {"name": "Demo NGO", "kind": "civil_society", "country": "sn"},
+        },
+        headers={"Authorization": f"Bearer {server.token('secretariat@example.org')}"},
+        timeout=10,
+    )
+    assert created.status_code == 201, created.text
+    guest = browsing.open()
+    guest.goto(urlsplit(created.json()["link"]).path)
+    expect(guest.page.locator("h1")).to_be_visible()
+    assert scan(guest.page, axe_source, "invitation") == []
+    guest.goto("/charters/no-such-charter")
+    expect(guest.page.locator("h1")).to_have_text("Not found")
+    assert scan(guest.page, axe_source, "not-found") == []
+    # Chromium logs the 404 answer of the missing charter's page; that one is expected here.
+    assert [p for p in browsing.problems() if "404" not in p] == []
