@@ -4,14 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_TEST_DEPS := tests/interop/node_modules/.installed
+STATIC_DEPS := static/node_modules/.installed
 
-.PHONY: run test check lint format install node-test-deps chromium static bench clean
+.PHONY: run test check lint format install node-test-deps static-deps chromium static bench clean
 
 run: $(STAMP)
 	$(BIN)/charter-drafts migrate
 	$(BIN)/charter-drafts serve --demo
 
-test: check $(NODE_TEST_DEPS) chromium
+test: check $(NODE_TEST_DEPS) $(STATIC_DEPS) chromium
+	cd static && npm test
 	$(BIN)/pytest
 
 # ruff; the layers as import contracts (pyproject.toml); the domain's types, strictly.
@@ -47,12 +49,21 @@ $(NODE_TEST_DEPS): tests/interop/package.json tests/interop/package-lock.json
 	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The browser client's packages (exact versions from its lock file): the bundle's sources,
+# its unit tests and axe-core for the accessibility tests.
+static-deps: $(STATIC_DEPS)
+
+$(STATIC_DEPS): static/package.json static/package-lock.json
+	cd static && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 # Rebuilds the committed browser bundle (static/dist); only needed after changing static/src.
-static:
-	cd static && npm ci --no-audit --no-fund --loglevel=error && npm run build
+# tests/test_bundle.py fails when the committed bundle differs from a fresh build.
+static: $(STATIC_DEPS)
+	cd static && npm run build
 
 bench: $(STAMP)
 	$(BIN)/python bench/fanout.py
 
 clean:
-	rm -rf $(VENV) tests/interop/node_modules .pytest_cache .ruff_cache .mypy_cache .import_linter_cache
+	rm -rf $(VENV) tests/interop/node_modules static/node_modules .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -9,6 +9,7 @@ page sends are recorded, so a test can assert that a flow ran cleanly and what r
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,14 +146,20 @@ def submit_sign_in(watched: Watched, email: str, password: str = DEMO_PASSWORD) 
 
 
 def open_charter_signed_in(
-    browsing: Browsing, email: str, *, locale: str = "en-GB", events: bool = True
+    browsing: Browsing,
+    email: str,
+    *,
+    locale: str = "en-GB",
+    events: bool = True,
+    **options: Any,
 ) -> Watched:
     """A new person opens the demo charter, is sent to the sign-in form, signs in, comes back.
 
     ``events=False`` cuts the page off from the live event stream (as a proxy that buffers
-    Server-Sent Events would), so it learns of changes only from the live socket.
+    Server-Sent Events would), so it learns of changes only from the live socket. Other
+    ``options`` go to the browser context (``color_scheme="dark"``…).
     """
-    watched = browsing.open(locale=locale)
+    watched = browsing.open(locale=locale, **options)
     if not events:
         watched.page.route("**/api/charters/*/events", lambda route: route.abort())
     watched.goto(CHARTER_PAGE)
@@ -163,6 +170,33 @@ def open_charter_signed_in(
 
 
 def clause(page: Page, clause_id: str, field_name: str = "body") -> Locator:
-    """A live clause field (rendered by the client once synced): its textarea or title input."""
-    kind = "textarea.clause-body" if field_name == "body" else "input.clause-title"
-    return page.locator(f'#clauses li.clause[data-clause-id="{clause_id}"] {kind}')
+    """A live clause field's editor (rendered by the client once synced): its `.cm-content`."""
+    return page.locator(f'[data-clause="{clause_id}"] [data-field="{field_name}"] .cm-content')
+
+
+# The text an editor shows, line by line, without what is drawn over it (others' carets and
+# their names, CodeMirror's placeholder and widget buffers).
+EDITOR_TEXT = """
+content => Array.from(content.querySelectorAll(':scope > .cm-line')).map(line => {
+  const copy = line.cloneNode(true)
+  copy.querySelectorAll('.cm-ySelectionCaret, .cm-widgetBuffer, .cm-placeholder')
+    .forEach(n => n.remove())
+  return copy.textContent
+}).join('\\n')
+"""
+
+
+def editor_text(editor: Locator) -> str:
+    """The text a clause editor shows now."""
+    return str(editor.evaluate(EDITOR_TEXT))
+
+
+def expect_editor_text(editor: Locator, text: str, timeout: float = DEADLINE_MS / 1000) -> None:
+    """Wait until a clause editor shows exactly ``text``."""
+    deadline = time.monotonic() + timeout
+    shown = editor_text(editor)
+    while shown != text:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the editor shows {shown!r}, not {text!r}")
+        time.sleep(0.05)
+        shown = editor_text(editor)

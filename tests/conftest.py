@@ -8,7 +8,9 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Playwright, sync_playwright
 
+from tests.browsers import Browsing, launch, require_chromium
 from tests.servers import ServerProcess, postgres_available, postgres_database
 
 IN_CI = os.environ.get("CI") == "true"
@@ -61,3 +63,27 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield process
         if process.process is not None:
             process.stop()
+
+
+@pytest.fixture(scope="module")
+def playwright_driver() -> Iterator[Playwright]:
+    """Playwright's driver (one per module: its sync API allows one at a time)."""
+    require_chromium()
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="module")
+def chromium(playwright_driver: Playwright) -> Iterator[Browser]:
+    """Debian's Chromium, one per test module (skipped without it, except under CI=true)."""
+    browser = launch(playwright_driver)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def browsing(chromium: Browser, server: ServerProcess) -> Iterator[Browsing]:
+    """Separate people (browser contexts) on the module's server; closed after the test."""
+    browsing = Browsing(chromium, server.base_url)
+    yield browsing
+    browsing.close()

@@ -6,13 +6,18 @@ from starlette.requests import HTTPConnection
 
 from charter_drafts.texts import LANGUAGES
 
+LANGUAGE_COOKIE = "lang"
+
 
 def language_of(request: HTTPConnection) -> str:
-    """The first supported language in ``?lang=`` or Accept-Language; English otherwise (a
-    page's request or a websocket's upgrade)."""
+    """The first supported language in ``?lang=``, the language cookie (the pages' switcher) or
+    Accept-Language; English otherwise (a page's request or a websocket's upgrade)."""
     asked = request.query_params.get("lang")
     if asked in LANGUAGES:
         return asked
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
     for part in request.headers.get("accept-language", "").split(","):
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:

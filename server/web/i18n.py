@@ -125,6 +125,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "role.editor": "Editor",
         "role.commenter": "Commenter",
         "role.observer": "Observer",
+        "language": "Language",
     },
     "fr": {
         "version.list": "Versions publiées",
@@ -248,6 +249,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "role.editor": "Rédacteur·rice",
         "role.commenter": "Commentateur·rice",
         "role.observer": "Observateur·rice",
+        "language": "Langue",
     },
 }
 

@@ -8,7 +8,7 @@ not edit.
 from __future__ import annotations
 
 from html import escape
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -16,12 +16,13 @@ from starlette.routing import Route
 
 from charter_drafts.charters import list_charters
 from charter_drafts.permissions import Action, can, require
+from charter_drafts.texts import LANGUAGES
 from server.callers.auth import Principal
-from server.callers.language import language_of
+from server.callers.language import LANGUAGE_COOKIE, language_of
 from server.web.i18n import translate
 from server.web.reads import read_charter
 from server.web.routes.context import call, charter_call
-from server.web.security import csrf_token
+from server.web.security import content_security_policy, csrf_token, style_nonce
 
 
 def page(
@@ -53,9 +54,49 @@ def page(
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)} · charter-drafts</title>"
         f'<link rel="stylesheet" href="/static/app.css">{head}</head><body>'
-        f'<header class="site"><a href="/">charter-drafts</a><nav class="account">{account}</nav>'
-        f"</header>{main}{bundle}</body></html>"
+        f'<header class="site"><a href="/">charter-drafts</a>{_languages(request, language)}'
+        f'<nav class="account">{account}</nav></header>{main}{bundle}</body></html>'
     )
+
+
+LANGUAGE_NAMES = {"en": "English", "fr": "Français"}
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+
+
+def _languages(request: Request, current: str) -> str:
+    """The language switcher: each language's name in that language, the current one marked."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    marked = ' aria-current="true"'
+    items = "".join(
+        f'<li><a href="/language/{code}?next={quote(here, safe="")}" lang="{code}"'
+        f' hreflang="{code}"{marked if code == current else ""}>'
+        f"{escape(LANGUAGE_NAMES.get(code, code))}</a></li>"
+        for code in LANGUAGES
+    )
+    label = escape(translate(current, "language"))
+    return f'<nav class="languages" aria-label="{label}"><ul>{items}</ul></nav>'
+
+
+def _local(path: str | None) -> str:
+    """Only a local path, without a ``lang`` parameter that would override the choice."""
+    if not path or not path.startswith("/") or path.startswith("//"):
+        return "/"
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc:
+        return "/"
+    query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("lang="))
+    return parts.path + (f"?{query}" if query else "")
+
+
+async def choose_language(request: Request) -> Response:
+    """The switcher's links: remember the language (a cookie) and go back to the page."""
+    code = request.path_params["code"]
+    response = RedirectResponse(_local(request.query_params.get("next")), status_code=303)
+    if code in LANGUAGES:
+        response.set_cookie(
+            LANGUAGE_COOKIE, code, max_age=LANGUAGE_COOKIE_AGE, samesite="lax", httponly=True
+        )
+    return response
 
 
 async def home(request: Request) -> HTMLResponse:
@@ -86,7 +127,7 @@ async def charter(request: Request) -> Response:
     text = await read_charter(c.services, c.charter.slug)
     slug = escape(text.charter.slug)
     clauses = "".join(
-        f'<li class="clause" data-clause-id="{escape(cl.key)}">'
+        f'<li class="clause" data-clause="{escape(cl.key)}" data-clause-id="{escape(cl.key)}">'
         f'<span class="clause-number">'
         f"{escape(translate(language, 'preamble') if cl.number is None else str(cl.number))}"
         f"</span><h2>{escape(cl.title)}</h2>"
@@ -95,13 +136,14 @@ async def charter(request: Request) -> Response:
         for cl in text.clauses
     )
     role = c.member.role.value if c.member.role else ""
+    nonce = style_nonce()
     main = (
         f'<main id="charter" data-slug="{slug}" data-ws-url="/ws/charters"'
         f' data-api-url="/api/charters/{slug}" data-role="{escape(role)}"'
         f' data-can-edit="{"true" if can_edit else "false"}"'
         f' data-user-name="{escape(c.caller.user.display_name if c.caller else "")}"'
         f' data-user-id="{c.caller.user.id if c.caller else ""}"'
-        f' data-events-url="/api/charters/{slug}/events">'
+        f' data-events-url="/api/charters/{slug}/events" data-style-nonce="{nonce}">'
         f'<h1 class="charter-title">{escape(text.charter.title)}</h1>'
         f'<p class="charter-summary">{escape(text.charter.summary)}</p>'
         f'<p class="charter-meta"><span class="phase">'
@@ -115,10 +157,14 @@ async def charter(request: Request) -> Response:
         f"{escape(translate(language, 'loading'))}</p>"
         f'<ol id="clauses">{clauses}</ol></main>'
     )
-    return HTMLResponse(page(request, text.charter.title, main, caller=c.caller, script=True))
+    return HTMLResponse(
+        page(request, text.charter.title, main, caller=c.caller, script=True),
+        headers={"Content-Security-Policy": content_security_policy(nonce)},
+    )
 
 
 routes = [
     Route("/", home, methods=["GET"]),
     Route("/charters/{slug}", charter, methods=["GET"]),
+    Route("/language/{code}", choose_language, methods=["GET"]),
 ]

@@ -4,6 +4,10 @@
 // data-user-name data-user-id data-events-url> holding .charter-meta (.phase, .role badges),
 // #status and <ol id="clauses"> (server-rendered read-only clauses, replaced once the live doc is
 // synced). data-can-edit="false": read-only, presence only.
+// Each clause is <li data-clause="ID"> holding <div data-field="title"> and <div data-field="body">,
+// each a CodeMirror editor bound to its Y.Text (clauseeditor.js). Members who may edit keep the
+// document in IndexedDB (y-indexeddb, per charter and user): edits made offline survive a reload
+// and are sent when the connection is back.
 // The API (data-api-url) gives each clause's kind and `frozen` flag (frozen: read-only for all)
 // and the phase. Server-Sent Events (data-events-url) bring phase, frozen and role changes live:
 // who may edit is then "editor or secretariat, while drafting", as the server decides.
@@ -12,8 +16,11 @@
 
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
-import { lang, t } from './i18n.js'
-import { bindText } from './textbinding.js'
+import { IndexeddbPersistence } from 'y-indexeddb'
+import { formatNumber, formatSeconds, formatTime, lang, plural, t } from './i18n.js'
+import { createClauseEditor } from './clauseeditor.js'
+import { Highlights } from './highlights.js'
+import { createSearch } from './search.js'
 import { badge, editorsByField, fieldKey, localUser, renderPeople } from './presence.js'
 
 const MESSAGE_AUTH = 2 // y-protocols auth message (permission denied + reason)
@@ -28,6 +35,8 @@ const DRAFTING = 'drafting'
 const PHASE_LABELS = { drafting: 'phaseDrafting', consultation: 'phaseConsultation', closed: 'phaseClosed' }
 const ROLE_LABELS = { secretariat: 'roleSecretariat', editor: 'roleEditor', commenter: 'roleCommenter', observer: 'roleObserver' }
 const FIELDS = /** @type {const} */ (['title', 'body'])
+/** how long to wait for the browser's stored copy before connecting without it */
+const LOCAL_STORE_WAIT_MS = 3000
 
 const root = document.getElementById('charter')
 if (root && root.dataset.slug && root.dataset.wsUrl) start(root)
@@ -45,10 +54,19 @@ function start (root) {
   const pageCanEdit = root.dataset.canEdit !== 'false'
   /** may the user edit the text: the page's answer until the phase is known, then the rule */
   let canEdit = pageCanEdit
+  // Only members who may edit keep a copy in the browser (nothing of theirs to keep otherwise),
+  // one per charter and account: two accounts in one browser profile never mix.
+  const localStoreName = pageCanEdit && userId && typeof indexedDB !== 'undefined'
+    ? `charter-drafts/${slug}/${userId}`
+    : null
   const phaseBadge = root.querySelector('.charter-meta .phase')
   const roleBadge = root.querySelector('.charter-meta .role')
 
   const statusEl = document.getElementById('status') || root.appendChild(el('p', { id: 'status', role: 'status', 'aria-live': 'polite' }))
+  // The details of a lost connection (attempt, countdown, edits waiting) change every second or
+  // keystroke: beside the live status line, not in it, so screen readers are not flooded.
+  const statusDetail = el('p', { class: 'status-detail', hidden: '' })
+  statusEl.after(statusDetail)
   const list = document.getElementById('clauses') || root.appendChild(el('ol', { id: 'clauses' }))
   list.classList.add('clauses')
 
@@ -56,13 +74,23 @@ function start (root) {
   const notice = el('div', { class: 'notice', role: 'alert', hidden: '' })
   const noticeText = el('p', { class: 'notice-text' })
   const noticeHelp = el('p', { class: 'notice-help' })
+  // what the server refused, to copy out before the reload discards it
+  const unsaved = el('div', { class: 'unsaved', hidden: '' })
+  const unsavedLabel = el('label', { for: 'unsaved-text' })
+  unsavedLabel.textContent = t('unsavedLabel')
+  const unsavedText = el('textarea', { id: 'unsaved-text', readonly: '', rows: '6' })
+  const copyButton = el('button', { type: 'button', class: 'copy' })
+  copyButton.textContent = t('copyText')
+  const copyResult = el('span', { class: 'copy-result', 'aria-live': 'polite' })
+  copyButton.addEventListener('click', () => copyOut())
+  unsaved.append(unsavedLabel, unsavedText, copyButton, copyResult)
   const reloadButton = el('button', { type: 'button', class: 'reload' })
   reloadButton.textContent = t('reload')
   reloadButton.addEventListener('click', () => reload())
   const noticeLink = el('a', { class: 'notice-link', hidden: '' })
-  notice.append(noticeText, noticeHelp, reloadButton, noticeLink)
+  notice.append(noticeText, noticeHelp, unsaved, reloadButton, noticeLink)
   const people = el('div', { class: 'presence', hidden: '' })
-  statusEl.after(notice, people)
+  statusDetail.after(notice, people)
   const emptyNote = el('p', { class: 'empty-note', hidden: '' })
   emptyNote.textContent = t('empty')
   list.after(emptyNote)
@@ -70,6 +98,8 @@ function start (root) {
   const user = localUser(root.dataset.userName)
   /** clause id -> kind, from the API snapshot */
   const kinds = new Map()
+  /** clause id -> {title, body} as the server last said (API): what a refusal leaves */
+  const serverTexts = new Map()
   /** ids of frozen clauses (read-only for everyone), from the API snapshot */
   const frozen = new Set()
   /** the charter's phase: from the API, then live from the events (null: not known yet) */
@@ -78,13 +108,16 @@ function start (root) {
   let liveVersion = 0
   /** the user was removed from the charter (membership event): nothing more to follow */
   let removed = false
-  /** clause id -> row (DOM + bindings) */
+  /** clause id -> row (DOM + editors) */
   const rows = new Map()
   let seq = 0
   /** what the local user is editing, mirrored into awareness */
   let editing = null
   /** @type {ReturnType<typeof connect> | null} */
   let session = null
+  /** ranges shown in the editors (search matches now; comment anchors next) */
+  const highlights = new Highlights()
+  const search = createSearch({ before: list, highlights, fields: liveFields })
 
   // ---------------------------------------------------------------- session (doc + provider)
 
@@ -95,11 +128,15 @@ function start (root) {
       // the server refused in another tab; the server is the only source of truth.
       disableBc: true,
       // The server's refusals and close reasons in the page's language.
-      params: { lang }
+      params: { lang },
+      // connected once the browser's stored copy is in the doc (below)
+      connect: false
     })
+    const store = localStoreName ? new IndexeddbPersistence(localStoreName, doc) : null
     const s = {
       doc,
       provider,
+      store,
       awareness: provider.awareness,
       order: doc.getArray('order'),
       clauses: doc.getMap('clauses'),
@@ -108,7 +145,13 @@ function start (root) {
       failed: false, // a connection attempt failed or a connection dropped
       ready: false, // synced at least once: the doc holds the server's text
       denied: null, // reason of the last refused update
-      closed: null // {code, reason} if the server closed the connection for good
+      closed: null, // {code, reason} if the server closed the connection for good
+      pending: 0, // local edits made while not connected, not yet sent (kept in IndexedDB)
+      fromStore: 0, // edits waiting in the stored copy when the page opened
+      sentWaiting: false, // edits made offline went out with a sync
+      attempt: 0, // reconnection attempts since the last good connection
+      nextTry: 0, // when the next attempt is due (ms since the epoch), 0 if none
+      lastSynced: 0 // when the text was last up to date with the server
     }
 
     s.awareness.setLocalState({ user, editing })
@@ -135,19 +178,32 @@ function start (root) {
       if (status === 'connected') {
         if (s.everConnected) refreshKinds(true) // back after a drop: things may have changed
         s.everConnected = true
+        s.nextTry = 0
       }
       showStatus()
     })
     provider.on('connection-close', () => {
       if (session !== s) return
       s.failed = true
+      // y-websocket's back-off (it counts this failure right after this event)
+      s.attempt = provider.wsUnsuccessfulReconnects + 1
+      s.nextTry = provider.shouldConnect
+        ? Date.now() + Math.min(2 ** s.attempt * 100, provider.maxBackoffTime)
+        : 0
       showStatus()
     })
     provider.on('sync', (synced) => {
       if (session !== s) return
-      if (synced && !s.ready) {
-        s.ready = true
-        render()
+      if (synced) {
+        if (s.pending > 0) s.sentWaiting = true // a refusal now may be of those edits
+        s.attempt = 0
+        s.lastSynced = Date.now()
+        // what was waiting went with the sync (the server answers a refusal, if any)
+        setPending(s, 0)
+        if (!s.ready) {
+          s.ready = true
+          render()
+        }
       }
       showStatus()
     })
@@ -155,40 +211,104 @@ function start (root) {
       if (session !== s) return
       // the events go on: a removal's 4403 may come before its membership event (one message)
       s.closed = { code, reason }
+      s.nextTry = 0
       applyWritable()
       showStatus()
+    })
+    doc.on('update', (update, origin) => {
+      if (session !== s || origin === provider || origin === store) return
+      // our own edit: sent at once when connected and synced, else it waits (in IndexedDB)
+      if (!(s.connection === 'connected' && provider.synced)) setPending(s, s.pending + 1)
     })
 
     s.order.observe(() => { if (session === s) render() })
     s.clauses.observeDeep((events) => {
-      // text edits are handled by the bindings; re-render only for structural changes
-      if (session === s && events.some((e) => !(e.target instanceof Y.Text))) render()
+      if (session !== s) return
+      // text edits are handled by the editors; re-render only for structural changes
+      if (events.some((e) => !(e.target instanceof Y.Text))) render()
+      search.refresh()
     })
     s.awareness.on('change', () => { if (session === s) renderPresence() })
+
+    if (store) {
+      // Connect once the stored copy is loaded (its edits then go out with the first sync),
+      // or without it if the browser's storage does not answer.
+      let connected = false
+      const go = () => {
+        if (connected || session !== s) return
+        connected = true
+        provider.connect()
+      }
+      store.whenSynced.then(() => store.get('pending')).then((n) => {
+        if (session !== s) return
+        if (typeof n === 'number' && n > 0 && !provider.synced) {
+          s.fromStore = n
+          s.pending = Math.max(s.pending, n)
+        }
+        showStatus()
+      }).catch((err) => console.warn('charter-drafts: the copy kept in this browser could not be read', err))
+        .finally(go)
+      setTimeout(go, LOCAL_STORE_WAIT_MS)
+    } else {
+      queueMicrotask(() => { if (session === s) provider.connect() })
+    }
     return s
   }
 
-  function teardown (s) {
-    for (const row of rows.values()) {
-      for (const f of FIELDS) {
-        const field = row.fields[f]
-        if (field.binding) { field.binding.destroy(); field.binding = null }
-        field.input.readOnly = true
-      }
-    }
-    s.provider.destroy() // tells the others we left (awareness), closes the socket
-    s.doc.destroy() // also destroys the awareness instance
+  /** The number of local edits waiting to be sent, kept with the stored copy. */
+  function setPending (s, n) {
+    if (s.pending === n) return
+    s.pending = n
+    if (s.store) s.store.set('pending', n).catch(() => {})
+    showStatus()
   }
 
-  /** Drop the local doc (it may hold refused changes) and start again from the server's text. */
-  function reload () {
+  /**
+   * @param {ReturnType<typeof connect>} s
+   * @param {boolean} discard  also delete the copy kept in this browser (it holds refused edits)
+   */
+  async function teardown (s, discard) {
+    for (const row of rows.values()) {
+      for (const f of FIELDS) if (row.fields[f].editor) row.fields[f].editor.setWritable(false)
+    }
+    s.provider.destroy() // tells the others we left (awareness), closes the socket
+    if (s.store && discard) {
+      // Another tab of the same account holding the database open delays its deletion until
+      // that tab closes: do not wait for it (the next stored copy opens after the deletion).
+      const cleared = s.store.clearData().catch((err) => console.warn('charter-drafts: could not clear the stored copy', err))
+      await Promise.race([cleared, new Promise((resolve) => setTimeout(resolve, LOCAL_STORE_WAIT_MS))])
+    }
+    s.doc.destroy() // also destroys the awareness instance and closes the stored copy
+  }
+
+  /**
+   * Drop the local doc (it may hold refused changes), and the browser's copy of it, and start
+   * again from the server's text.
+   */
+  async function reload () {
     const old = session
+    session = null
+    hideUnsaved()
+    if (old) await teardown(old, true)
     session = connect()
-    if (old) teardown(old)
     refreshKinds(true)
     listen()
     showStatus()
     renderPresence()
+  }
+
+  /** The fields shown now, in document order (for the search). */
+  function liveFields () {
+    const out = []
+    for (const li of list.children) {
+      const row = rows.get(li.dataset.clause)
+      if (!row) continue
+      for (const f of FIELDS) {
+        const editor = row.fields[f].editor
+        if (editor) out.push({ ytext: editor.ytext, editor })
+      }
+    }
+    return out
   }
 
   // ---------------------------------------------------------------------------- rendering
@@ -215,9 +335,9 @@ function start (root) {
     for (const c of clauses) {
       if (!kinds.has(c.id)) unknown = true
       const preamble = kinds.get(c.id) === 'preamble' // unknown (added later): numbered
-      const label = preamble ? t('preamble') : t('clause', { n: ++number })
+      const label = preamble ? t('preamble') : t('clause', { n: formatNumber(++number) })
       const row = rows.get(c.id) || createRow(c.id)
-      updateRow(row, c, label, preamble)
+      updateRow(row, c, label, preamble, s)
       wanted.push(row.li)
     }
     for (const [id, row] of rows) {
@@ -227,41 +347,39 @@ function start (root) {
     emptyNote.hidden = clauses.length > 0
     applyWritable()
     renderPresence()
+    search.refresh()
     if (unknown) refreshKinds()
   }
 
   function createRow (id) {
     const n = ++seq
     const li = el('li', { class: 'clause' })
-    li.dataset.clauseId = id
+    li.dataset.clause = id
+    li.dataset.clauseId = id // the former name, for outside scripts
     const heading = el('h2', { class: 'clause-label' })
     const headingText = el('span', { class: 'clause-label-text' })
     const frozenBadge = el('span', { class: 'frozen-badge', hidden: '' })
     frozenBadge.textContent = t('frozen')
     frozenBadge.title = t('frozenHelp')
     heading.append(headingText, frozenBadge)
-    li.append(heading)
+    const why = el('p', { id: `cd-${n}-why`, class: 'readonly-why', hidden: '' })
+    li.append(heading, why)
     const fields = {}
     for (const f of FIELDS) {
-      const inputId = `cd-${n}-${f}`
       const wrap = el('div', { class: `field field-${f}` })
-      const label = el('label', { for: inputId, class: 'visually-hidden' })
-      const input = f === 'title'
-        ? el('input', { id: inputId, type: 'text', class: 'clause-title', autocomplete: 'off' })
-        : el('textarea', { id: inputId, class: 'clause-body', rows: '3' })
-      input.dataset.field = f
-      input.readOnly = true
+      wrap.dataset.field = f
+      const label = el('span', { id: `cd-${n}-${f}-label`, class: 'visually-hidden' })
       const editors = el('div', { class: 'editors', hidden: '' })
-      wrap.append(label, input, editors)
+      wrap.append(label, editors)
       li.append(wrap)
-      fields[f] = { wrap, label, input, editors, binding: null, markerKey: '' }
+      fields[f] = { wrap, label, editors, editor: null, markerKey: '' }
     }
-    const row = { id, li, headingText, frozenBadge, fields, label: '' }
+    const row = { id, n, li, headingText, frozenBadge, why, fields, label: '' }
     rows.set(id, row)
     return row
   }
 
-  function updateRow (row, clause, label, preamble) {
+  function updateRow (row, clause, label, preamble, s) {
     if (row.label !== label) {
       row.label = label
       row.headingText.textContent = label
@@ -275,29 +393,59 @@ function start (root) {
     for (const f of FIELDS) {
       const field = row.fields[f]
       const ytext = clause.texts[f]
-      if (field.binding && field.binding.ytext === ytext) continue
-      if (field.binding) field.binding.destroy()
-      field.binding = bindText(field.input, ytext, { onValue: autoGrow, unsafeTitle: t('unsafeField') })
+      if (field.editor && field.editor.ytext === ytext) continue
+      if (field.editor) field.editor.destroy()
+      field.editor = createClauseEditor({
+        parent: field.wrap,
+        ytext,
+        awareness: s.awareness,
+        field: f,
+        labelledBy: field.label.id,
+        describedBy: row.why.id,
+        placeholder: t(f === 'title' ? 'titlePlaceholder' : 'bodyPlaceholder'),
+        highlights,
+        styleNonce: root.dataset.styleNonce || undefined,
+        onEnter: () => { if (row.fields.body.editor) row.fields.body.editor.focus() }
+      })
+      field.wrap.insertBefore(field.editor.view.dom, field.editors)
     }
   }
 
   function destroyRow (row) {
-    for (const f of FIELDS) if (row.fields[f].binding) row.fields[f].binding.destroy()
+    for (const f of FIELDS) if (row.fields[f].editor) row.fields[f].editor.destroy()
     row.li.remove()
+  }
+
+  /** Why the editors are read-only now ('' if they are not), for everyone. */
+  function readOnlyReason () {
+    const s = session
+    if (removed || (s && s.closed)) return statusEl.textContent
+    if (s && s.denied !== null) return t('readOnlyPaused')
+    if (!canEdit) return t(EDITING_ROLES.has(role) ? 'readOnlyPhase' : 'readOnlyRole')
+    if (!s || !s.ready) return t('readOnlyOffline')
+    return ''
   }
 
   function applyWritable () {
     const s = session
     const writable = !!(canEdit && s && s.ready && s.denied === null && s.closed === null)
+    const reason = readOnlyReason()
     for (const row of rows.values()) {
-      const w = writable && !frozen.has(row.id)
-      for (const f of FIELDS) if (row.fields[f].binding) row.fields[f].binding.setWritable(w)
+      const isFrozen = frozen.has(row.id)
+      const w = writable && !isFrozen
+      for (const f of FIELDS) if (row.fields[f].editor) row.fields[f].editor.setWritable(w)
+      const why = reason || (isFrozen ? t('readOnlyFrozen') : '')
+      if (row.why.textContent !== why) row.why.textContent = why
+      // said by the page's status line already; shown here for a frozen clause only
+      row.why.hidden = !(isFrozen && !reason)
     }
     root.classList.toggle('is-readonly', !writable)
     updateEditing() // a field that became read-only is no longer "being edited"
   }
 
   // ------------------------------------------------------------------------------ status
+
+  let ticker = 0
 
   function showStatus () {
     const s = session
@@ -307,16 +455,31 @@ function start (root) {
     /** what the notice offers: reload the text (or the page), a link, or nothing */
     let action = 'reload'
     let link = null
+    let countdown = false
+    let detail = ''
     if (s) {
       if (s.connection === 'connected') {
         if (!s.provider.synced) text = t('syncing')
         else if (canEdit) text = t('synced')
         else text = t(EDITING_ROLES.has(role) ? 'syncedReadOnlyPhase' : 'syncedReadOnlyRole')
-      } else if (s.everConnected || s.failed || s.connection === 'disconnected') text = t('offline')
+      } else if (s.everConnected || s.failed || s.connection === 'disconnected') {
+        text = t('offline')
+        const details = []
+        if (s.nextTry > 0) {
+          const seconds = Math.max(0, Math.ceil((s.nextTry - Date.now()) / 1000))
+          details.push(t('retry', { attempt: formatNumber(s.attempt), delay: formatSeconds(seconds) }))
+          countdown = true
+        }
+        if (s.lastSynced) details.push(t('lastSynced', { time: formatTime(new Date(s.lastSynced)) }))
+        detail = details.join(' ')
+      }
+      if (s.pending > 0 && !(s.connection === 'connected' && s.provider.synced)) {
+        detail = (detail ? detail + ' ' : '') + plural('waiting', s.pending)
+      }
       if (s.denied !== null) {
         text = t('paused')
         alert = t('denied', { reason: refusalReason(s.denied) || t('noReason') })
-        help = t('deniedHelp')
+        help = s.fromStore > 0 || s.sentWaiting ? t('deniedOffline') : t('deniedHelp')
       }
       if (removed) {
         // one message, whether the event or the websocket's 4403 came first
@@ -346,6 +509,9 @@ function start (root) {
       }
     }
     if (statusEl.textContent !== text) statusEl.textContent = text
+    if (s && (s.denied !== null || s.closed || removed)) detail = ''
+    if (statusDetail.textContent !== detail) statusDetail.textContent = detail
+    statusDetail.hidden = detail === ''
     if (noticeText.textContent !== alert) noticeText.textContent = alert
     if (noticeHelp.textContent !== help) noticeHelp.textContent = help
     noticeHelp.hidden = help === ''
@@ -356,6 +522,54 @@ function start (root) {
       if (noticeLink.textContent !== link.text) noticeLink.textContent = link.text
     }
     notice.hidden = alert === ''
+    if (alert === '') hideUnsaved()
+    // the countdown to the next attempt, once a second while it runs
+    if (countdown && !ticker) ticker = setInterval(() => showStatus(), 1000)
+    if (!countdown && ticker) { clearInterval(ticker); ticker = 0 }
+  }
+
+  // --------------------------------------------------------- refused text, to copy out
+
+  /** After a refusal: show what this browser holds that the server does not (to copy out). */
+  function showUnsaved () {
+    const s = session
+    if (!s || s.denied === null) return
+    const parts = []
+    for (const li of list.children) {
+      const row = rows.get(li.dataset.clause)
+      const server = row && serverTexts.get(row.id)
+      if (!row || !server) continue
+      for (const f of FIELDS) {
+        const editor = row.fields[f].editor
+        if (!editor) continue
+        const mine = editor.ytext.toString()
+        if (mine !== server[f]) parts.push(`${row.fields[f].label.textContent}\n${mine}`)
+      }
+    }
+    unsavedText.value = parts.join('\n\n')
+    unsaved.hidden = parts.length === 0
+    copyResult.textContent = ''
+    showStatus()
+  }
+
+  function hideUnsaved () {
+    if (unsaved.hidden && unsavedText.value === '') return
+    unsaved.hidden = true
+    unsavedText.value = ''
+    copyResult.textContent = ''
+  }
+
+  async function copyOut () {
+    unsavedText.focus()
+    unsavedText.select()
+    let ok = false
+    try {
+      await navigator.clipboard.writeText(unsavedText.value)
+      ok = true
+    } catch (_) {
+      try { ok = document.execCommand('copy') } catch (__) { ok = false }
+    }
+    copyResult.textContent = t(ok ? 'copied' : 'copyFailed')
   }
 
   // ---------------------------------------------------------------------------- presence
@@ -388,9 +602,12 @@ function start (root) {
 
   function updateEditing () {
     const a = document.activeElement
+    const wrap = a && a.closest ? a.closest('[data-field]') : null
+    const li = wrap ? wrap.closest('li.clause') : null
+    const row = li && list.contains(li) ? rows.get(li.dataset.clause) : null
+    const editor = row ? row.fields[wrap.dataset.field].editor : null
     // a read-only field is only being read: not worth showing to the others as "editing"
-    const li = a && a.dataset && a.dataset.field && !a.readOnly ? a.closest('li.clause') : null
-    const next = li && list.contains(li) ? { clause: li.dataset.clauseId, field: a.dataset.field } : null
+    const next = editor && editor.writable ? { clause: row.id, field: wrap.dataset.field } : null
     if (JSON.stringify(next) === JSON.stringify(editing)) return
     editing = next
     if (session) session.awareness.setLocalStateField('editing', editing)
@@ -399,14 +616,6 @@ function start (root) {
   list.addEventListener('focusin', updateEditing)
   // focus moving between two fields: report the new field only, not a blur in between
   list.addEventListener('focusout', () => setTimeout(updateEditing, 0))
-  list.addEventListener('keydown', (e) => {
-    // Enter in a title moves on to the clause's text
-    const target = /** @type {HTMLElement} */ (e.target)
-    if (e.key === 'Enter' && !e.isComposing && target.dataset.field === 'title') {
-      const row = rows.get(target.closest('li.clause').dataset.clauseId)
-      if (row) { e.preventDefault(); row.fields.body.input.focus() }
-    }
-  })
 
   // ------------------------------------------------------------------- clause kinds (API)
 
@@ -434,7 +643,10 @@ function start (root) {
       }
       const data = await res.json()
       const clauses = Array.isArray(data && data.clauses) ? data.clauses.filter((c) => c && typeof c.id === 'string') : []
-      for (const c of clauses) kinds.set(c.id, String(c.kind))
+      for (const c of clauses) {
+        kinds.set(c.id, String(c.kind))
+        serverTexts.set(c.id, { title: String(c.title ?? ''), body: String(c.body ?? '') })
+      }
       // a charter event that came meanwhile is newer than this answer: keep the event's state
       if (version === liveVersion) {
         frozen.clear()
@@ -446,6 +658,7 @@ function start (root) {
       kindsLoading = false
       render()
       showStatus()
+      showUnsaved()
       if (kindsAgain) { kindsAgain = false; refreshKinds(true) }
     } catch (err) {
       kindsLoading = false
@@ -544,13 +757,6 @@ function start (root) {
 
   // ------------------------------------------------------------------------ page lifecycle
 
-  let resizeFrame = 0
-  addEventListener('resize', () => {
-    cancelAnimationFrame(resizeFrame)
-    resizeFrame = requestAnimationFrame(() => {
-      for (const row of rows.values()) autoGrow(row.fields.body.input)
-    })
-  })
   // leaving the page: say goodbye (awareness) instead of lingering until a timeout
   let eventsPaused = false
   addEventListener('pagehide', () => {
@@ -588,18 +794,6 @@ function placeRows (list, wanted) {
     if (li === cursor) { cursor = cursor.nextSibling; continue }
     list.insertBefore(li, cursor)
   }
-}
-
-const canSizeByContent = typeof CSS !== 'undefined' && CSS.supports && CSS.supports('field-sizing', 'content')
-
-/** Grow a textarea to fit its text (unless CSS `field-sizing: content` does it). */
-function autoGrow (input) {
-  if (canSizeByContent || input.tagName !== 'TEXTAREA' || !input.isConnected) return
-  const scrollY = window.scrollY
-  const borders = input.offsetHeight - input.clientHeight
-  input.style.height = 'auto'
-  input.style.height = `${input.scrollHeight + borders}px`
-  if (window.scrollY !== scrollY) window.scrollTo(window.scrollX, scrollY)
 }
 
 /**

@@ -4,7 +4,7 @@
 import { t } from './i18n.js'
 
 // Dark enough for white text (contrast >= 4.5:1) and for a 2px outline on white.
-const COLORS = ['#b3261e', '#8a4600', '#1e6b3a', '#0b57d0', '#6a3ea1', '#a3136b', '#00676b', '#5b5d00']
+export const COLORS = ['#b3261e', '#8a4600', '#1e6b3a', '#0b57d0', '#6a3ea1', '#a3136b', '#00676b', '#5b5d00']
 const STORAGE_KEY = 'charter-drafts.guest'
 
 /**
