@@ -189,6 +189,7 @@ FRENCH: dict[str, str] = {
     "it formats text": "elle met le texte en forme",
     "it embeds an object in text": "elle insère un objet dans le texte",
     "malformed update: {error}": "modification illisible : {error}",
+    "malformed update: it does not decode": "modification illisible : elle ne se décode pas",
     "malformed state vector: {error}": "vecteur d’état illisible : {error}",
     "malformed message: {error}": "message illisible : {error}",
     "message too big": "message trop gros",

@@ -13,7 +13,8 @@ from pycrdt import Array, Doc, Map, Text
 
 from charter_drafts.document.schema import clauses_of, load_document, order_of
 from server.client import LiveClient
-from server.live.protocol import MessageType, update_message
+from server.live.protocol import MessageType, sync_step1, sync_step2, update_message
+from tests import corpus
 from tests.conftest import ServerFactory
 from tests.servers import ServerProcess, eventually_async, read_until_closed
 
@@ -72,6 +73,25 @@ async def test_a_malformed_frame_closes_only_that_connection(
         if b != a
     ]
     assert changed == [("participation", changed[0][1], "ok " + changed[0][1])]
+
+
+async def test_an_update_pycrdt_cannot_apply_closes_with_1007_and_one_log_line(
+    make_server: ServerFactory,
+) -> None:
+    """A block whose parent is not a shared type: pycrdt raises RuntimeError, not ValueError."""
+    server = make_server()
+    async with LiveClient.connect(server.ws_url()) as bystander:
+        await asyncio.wait_for(bystander.synced.wait(), 10)
+        before = bystander.clause_texts()
+        crafted = corpus.crafted(bystander.doc.get_update())
+        for frame in crafted:
+            assert (await close_code_after(server, frame))[0] == 1007
+        bystander.text("participation", "title").insert(0, "ok ")
+        await eventually_async(lambda: bystander.updates_received > 0)
+        assert bystander.clause_texts()["preamble"] == before["preamble"]
+    log = server.log_text()
+    assert "Traceback" not in log
+    assert log.count("closing with 1007") == len(crafted)
 
 
 async def test_a_close_reason_is_in_the_language_of_the_upgrade(server: ServerProcess) -> None:
@@ -254,22 +274,16 @@ async def test_random_mutations_never_crash_or_corrupt(server: ServerProcess) ->
             body.insert(index, f"m{index}")  # type: ignore[union-attr]
             samples.append(update_message(source.get_update(before)))
         samples.append(bytes([MessageType.AWARENESS]) + b'\x0c\x01\x05\x01\x08{"a":1}')
+        samples.append(sync_step1(source.get_state()))
+        samples.append(sync_step2(source.get_update(writer.doc.get_state())))
+        samples += corpus.crafted(writer.doc.get_update())
         sent = closed = 0
         attacker: websockets.ClientConnection | None = None
         while sent < 3000:
             if attacker is None:
                 attacker = await websockets.connect(server.ws_url(), max_size=None)
                 await attacker.recv()
-            frame = bytearray(rng.choice(samples))
-            for _ in range(rng.randint(1, 4)):
-                operation = rng.random()
-                position = rng.randrange(len(frame))
-                if operation < 0.5:
-                    frame[position] = rng.randrange(256)
-                elif operation < 0.75 and len(frame) > 2:
-                    del frame[position]
-                else:
-                    frame.insert(position, rng.randrange(256))
+            frame = corpus.mutate(rng, rng.choice(samples))
             sent += 1
             # A query-awareness after the frame is answered only once the frame was handled,
             # so every mutated frame is either processed or closes the connection.
@@ -293,3 +307,4 @@ async def test_random_mutations_never_crash_or_corrupt(server: ServerProcess) ->
         assert writer.clause_texts()["collective-memory"][0].count(".") >= 15
     assert server.process is not None
     assert server.process.poll() is None
+    assert "Traceback" not in server.log_text()

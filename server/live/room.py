@@ -26,6 +26,7 @@ from typing import Any
 
 from pycrdt import Doc, YSyncMessageType, merge_updates
 
+from charter_drafts.document.formats import Malformed, decoding
 from charter_drafts.document.schema import EMPTY_STATE_VECTOR, EMPTY_UPDATE, load_document
 from charter_drafts.document.staging import Staging
 from charter_drafts.document.update_log import Folded, StoredState
@@ -200,8 +201,9 @@ class Room:
                 self._whole = self.doc.get_update()
             return self._whole
         try:
-            return self.doc.get_update(state_vector)
-        except ValueError as error:
+            with decoding():
+                return self.doc.get_update(state_vector)
+        except Malformed as error:
             raise Invalid(text("malformed state vector: {error}", error=error)) from error
 
     def _receive_update(self, connection: Connection, message: SyncMessage) -> bool:
