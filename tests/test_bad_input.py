@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,6 +94,44 @@ async def test_an_update_pycrdt_cannot_apply_closes_with_1007_and_one_log_line(
     log = server.log_text()
     assert "Traceback" not in log
     assert log.count("closing with 1007") == len(crafted)
+
+
+def peak_rss_mb(server: ServerProcess) -> float:
+    assert server.process is not None
+    status = Path(f"/proc/{server.process.pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status)[1]) / 1024  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pytest.param(bytes.fromhex("00000580e9c9d601"), id="state-vector"),
+        pytest.param(bytes.fromhex("00020580e9c9d601"), id="update-groups"),
+        pytest.param(bytes.fromhex("0002090180e9c9d601922100"), id="update-structs"),
+        pytest.param(bytes.fromhex("0002090001922180e9c9d601"), id="update-delete-set"),
+    ],
+)
+async def test_a_count_its_message_cannot_hold_is_refused_before_it_costs_memory(
+    make_server: ServerFactory, frame: bytes
+) -> None:
+    """Eight bytes claiming 450 million entries made pycrdt reserve room for them (1.1 GB)."""
+    server = make_server()
+    observer = server.ws_url(as_="observer@example.org")
+    async with LiveClient.connect(observer) as bystander:
+        await asyncio.wait_for(bystander.synced.wait(), 10)
+        before = peak_rss_mb(server)
+        for _ in range(3):
+            async with websockets.connect(observer) as socket:
+                await socket.recv()
+                await socket.send(frame)
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await read_until_closed(socket, 10)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1007
+        await bystander.send(bytes([MessageType.QUERY_AWARENESS]))
+        await eventually_async(lambda: not bystander.received.empty())
+    assert peak_rss_mb(server) - before < 30
+    assert "Traceback" not in server.log_text()
 
 
 async def test_a_close_reason_is_in_the_language_of_the_upgrade(server: ServerProcess) -> None:

@@ -26,7 +26,12 @@ from typing import Any
 
 from pycrdt import Doc, YSyncMessageType, merge_updates
 
-from charter_drafts.document.formats import Malformed, decoding
+from charter_drafts.document.formats import (
+    Malformed,
+    check_state_vector,
+    check_update,
+    decoding,
+)
 from charter_drafts.document.schema import EMPTY_STATE_VECTOR, EMPTY_UPDATE, load_document
 from charter_drafts.document.staging import Staging
 from charter_drafts.document.update_log import Folded, StoredState
@@ -180,9 +185,10 @@ class Room:
     def receive(self, connection: Connection, message: Message) -> bool:
         """Handle one client message; return True if an update went to the store.
 
-        Raises ``Invalid`` for an update that does not decode.
+        Raises ``Invalid`` for an update or state vector that does not decode.
         """
         if isinstance(message, SyncMessage):
+            _check(message)
             if message.kind == YSyncMessageType.SYNC_STEP1:
                 connection.send(sync_step2(self._diff(message.payload)))
                 return False
@@ -443,6 +449,20 @@ class Room:
         direct = sum(connection.send(message, frame) for connection in list(self.connections))
         self._metrics.frames_direct.inc(direct)
         self._metrics.frames_queued.inc(len(self.connections) - direct)
+
+
+def _check(message: SyncMessage) -> None:
+    """Raise ``Invalid`` for a payload whose counts its length cannot hold (or nested too deep),
+    before pycrdt reserves memory for them: 8 bytes claiming 600 million entries cost 1.1 GB."""
+    try:
+        if message.kind == YSyncMessageType.SYNC_STEP1:
+            check_state_vector(message.payload)
+        else:
+            check_update(message.payload)
+    except Malformed as error:
+        if message.kind == YSyncMessageType.SYNC_STEP1:
+            raise Invalid(text("malformed state vector: {error}", error=error)) from error
+        raise Invalid(text("malformed update: {error}", error=error)) from error
 
 
 def _named(entry: AwarenessEntry, display_name: str) -> AwarenessEntry:

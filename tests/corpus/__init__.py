@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pycrdt import Doc, write_var_uint
 
-from server.live.protocol import update_message
+from server.live.protocol import sync_step1, sync_step2, update_message
 
 FRAMES = Path(__file__).resolve().parent / "frames.txt"
 
@@ -41,7 +41,21 @@ def crafted(base: bytes) -> list[bytes]:
     # RuntimeError ("block parent ... must be deleted or shared ref type").
     parent = write_var_uint(demo_client) + write_var_uint(2)
     not_a_type = b"\x01\x01" + write_var_uint(4242) + b"\x00\x04\x00" + parent + string(b"x")
-    return [update_message(not_a_type + b"\x00")]
+    # Counts no message of this length can hold: pycrdt reserved room for them first (a state
+    # vector of 450 million entries cost 1.1 GB, the same count of struct groups 470 MB).
+    huge = bytes.fromhex("80e9c9d601")
+    # An Any value nested 300,000 deep: pycrdt's decoder overflowed its stack (SIGSEGV).
+    nested = b"\x75\x01" * 300_000 + b"\x7e"
+    any_content = b"\x08\x01" + string(b"t") + b"\x01" + nested
+    deep = b"\x01\x01" + write_var_uint(4242) + b"\x00" + any_content + b"\x00"
+    return [
+        update_message(not_a_type + b"\x00"),
+        sync_step1(huge),
+        update_message(huge),
+        sync_step2(b"\x01" + huge + write_var_uint(4242) + b"\x00"),  # structs in a group
+        update_message(b"\x00\x01" + write_var_uint(4242) + huge),  # ranges in a delete set
+        update_message(deep),
+    ]
 
 
 def _read_var_uint(data: bytes, position: int) -> int:
