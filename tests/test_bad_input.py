@@ -11,11 +11,18 @@ from typing import Any
 
 import pytest
 import websockets
-from pycrdt import Array, Doc, Map, Text
+from pycrdt import Array, Doc, Map, Text, write_var_uint
 
 from charter_drafts.document.schema import clauses_of, load_document, order_of
 from server.client import LiveClient
-from server.live.protocol import MessageType, sync_step1, sync_step2, update_message
+from server.live.protocol import (
+    AwarenessEntry,
+    MessageType,
+    awareness_message,
+    sync_step1,
+    sync_step2,
+    update_message,
+)
 from tests import corpus
 from tests.conftest import ServerFactory
 from tests.servers import ServerProcess, eventually_async, read_until_closed
@@ -348,3 +355,45 @@ async def test_random_mutations_never_crash_or_corrupt(server: ServerProcess) ->
     assert server.process is not None
     assert server.process.poll() is None
     assert "Traceback" not in server.log_text()
+
+
+@pytest.mark.parametrize(
+    ("client_id", "accepted"), [(2**54 + 1, False), (2**53, False), (2**53 - 1, True)]
+)
+async def test_a_client_id_javascript_cannot_represent_is_refused(
+    make_server: ServerFactory, client_id: int, accepted: bool
+) -> None:
+    """Yjs reads 2^54 + 1 as 2^54: browsers and the server would credit text to other clients."""
+    server = make_server()
+    async with (
+        LiveClient.connect(server.ws_url()) as sender,
+        LiveClient.connect(server.ws_url()) as other,
+    ):
+        await asyncio.wait_for(sender.synced.wait(), 10)
+        await asyncio.wait_for(other.synced.wait(), 10)
+        before = charter_json(server)
+        # pycrdt makes no such id itself: one of its own, replaced in the bytes.
+        doc = Doc(client_id=123_456_789)
+        doc.apply_update(sender.doc.get_update())
+        state = doc.get_state()
+        clauses_of(doc)["preamble"]["body"].insert(0, "big id ")  # type: ignore[union-attr]
+        update = doc.get_update(state)
+        mine, big = write_var_uint(123_456_789), write_var_uint(client_id)
+        assert update.count(mine) == 1
+        await sender.send(update_message(update.replace(mine, big)))
+        await sender.send(awareness_message([AwarenessEntry(client_id, 1, {"user": {}})]))
+        if accepted:
+            await eventually_async(lambda: client_id in other.awareness)
+            await eventually_async(lambda: "big id" in str(other.text("preamble", "body")))
+            return
+        await eventually_async(lambda: len(sender.denials) == 2)
+        assert sender.denials == [
+            "update refused: it carries a client id above 2^53 - 1, which JavaScript clients "
+            "misread",
+            "presence refused: it carries a client id above 2^53 - 1, which JavaScript clients "
+            "misread",
+        ]
+        await asyncio.sleep(0.3)
+        assert other.updates_received == 0
+        assert client_id not in other.awareness
+    assert charter_json(server) == before

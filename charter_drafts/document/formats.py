@@ -7,6 +7,10 @@ overflowed its stack and killed the process. Here every count is checked against
 (each entry takes at least one or two) and a maximum, and every nesting against a depth, before
 pycrdt sees the bytes. The walk reads the structure only (lengths, not contents), in one pass.
 
+Client ids are checked against what JavaScript clients can represent (y-protocols' ids are at
+most ``Number.MAX_SAFE_INTEGER``): Yjs reads 2^54 + 1 as 2^54, so browsers and the server
+would credit the same text to different clients.
+
 What pycrdt may still raise on a message that passed (a block whose parent is not a shared type
 is refused with ``RuntimeError``; a Rust panic surfaces as ``pyo3_runtime.PanicException``, a
 ``BaseException``) is turned into ``Malformed`` by ``decoding``.
@@ -17,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+MAX_CLIENT_ID = 2**53 - 1  # Number.MAX_SAFE_INTEGER: y-protocols' client ids are at most this
 MAX_ENTRIES = 1 << 20  # any count in one message (clients, structs, ranges), whatever its length
 MAX_DEPTH = 32  # nesting of ``Any`` values (arrays and objects in an update's content)
 
@@ -29,6 +34,10 @@ class Malformed(ValueError):
     """Bytes that are not a well-formed state vector or update (or that pycrdt refused)."""
 
 
+class UnsafeClientId(Malformed):
+    """A client id above ``MAX_CLIENT_ID``: JavaScript clients would read another number."""
+
+
 def check_state_vector(data: bytes) -> None:
     """Raise ``Malformed`` unless ``data`` is a state vector whose counts its length can hold."""
     reader = _Reader(data)
@@ -36,10 +45,12 @@ def check_state_vector(data: bytes) -> None:
         reader.client()
         reader.var_uint()
     reader.end()
+    reader.check_clients()
 
 
 def check_update(data: bytes) -> None:
-    """Raise ``Malformed`` unless ``data`` is a v1 update whose counts its length can hold."""
+    """Raise ``Malformed`` unless ``data`` is a v1 update whose counts its length can hold
+    (``UnsafeClientId`` if it is well formed but names a client id JavaScript cannot read)."""
     reader = _Reader(data)
     for _ in range(reader.count(3)):  # a group: its number of structs, client, first clock
         structs = reader.count(2)  # info and a length at least
@@ -53,6 +64,7 @@ def check_update(data: bytes) -> None:
             reader.var_uint()
             reader.var_uint()
     reader.end()
+    reader.check_clients()
 
 
 @contextmanager
@@ -157,11 +169,12 @@ def _any(reader: _Reader, depth: int) -> None:
 
 
 class _Reader:
-    __slots__ = ("data", "pos")
+    __slots__ = ("data", "pos", "unsafe_id")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.pos = 0
+        self.unsafe_id: int | None = None  # the first client id above MAX_CLIENT_ID
 
     def byte(self) -> int:
         if self.pos >= len(self.data):
@@ -193,7 +206,14 @@ class _Reader:
         return count
 
     def client(self) -> int:
-        return self.var_uint()
+        client = self.var_uint()
+        if client > MAX_CLIENT_ID and self.unsafe_id is None:
+            self.unsafe_id = client
+        return client
+
+    def check_clients(self) -> None:
+        if self.unsafe_id is not None:
+            raise UnsafeClientId(f"client id {self.unsafe_id} is above 2^53 - 1")
 
     def skip(self, length: int) -> None:
         if self.pos + length > len(self.data):

@@ -27,7 +27,9 @@ from typing import Any
 from pycrdt import Doc, YSyncMessageType, merge_updates
 
 from charter_drafts.document.formats import (
+    MAX_CLIENT_ID,
     Malformed,
+    UnsafeClientId,
     check_state_vector,
     check_update,
     decoding,
@@ -75,6 +77,7 @@ MAX_AWARENESS_IDS_PER_CONNECTION = 16
 CLOSE_POLICY = 1008
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+UNSAFE_CLIENT_ID = Text("it carries a client id above 2^53 - 1, which JavaScript clients misread")
 
 
 @dataclass(slots=True)
@@ -188,7 +191,13 @@ class Room:
         Raises ``Invalid`` for an update or state vector that does not decode.
         """
         if isinstance(message, SyncMessage):
-            _check(message)
+            try:
+                _check(message)
+            except UnsafeClientId as error:
+                reason = text("update refused: {reason}", reason=UNSAFE_CLIENT_ID)
+                log.info("%s on '%s': %s", connection.peer, self.slug, error)
+                self._refuse(connection, message, reason, resync=False)
+                return False
             if message.kind == YSyncMessageType.SYNC_STEP1:
                 connection.send(sync_step2(self._diff(message.payload)))
                 return False
@@ -261,7 +270,12 @@ class Room:
             self.staging.rebuild()
 
     def _refuse(
-        self, connection: Connection, message: SyncMessage, reason: Text, *, resync: bool = True
+        self,
+        connection: Connection,
+        message: SyncMessage | None,
+        reason: Text,
+        *,
+        resync: bool = True,
     ) -> None:
         count = self._refusals.get(connection, 0) + 1
         self._refusals[connection] = count
@@ -270,7 +284,7 @@ class Room:
         connection.send(permission_denied(reason.render(connection.language)))
         if count > self._settings.max_refusals:
             connection.close(CLOSE_POLICY, Text("too many refused updates"))
-        elif resync and message.kind == YSyncMessageType.SYNC_UPDATE:
+        elif resync and message and message.kind == YSyncMessageType.SYNC_UPDATE:
             # Resync: the client answers with what the server lacks. A refused step 2 gets no
             # new step 1, so a client holding refused changes cannot loop.
             connection.send(sync_step1(self._state_vector()))
@@ -278,6 +292,11 @@ class Room:
     def _receive_awareness(self, connection: Connection, entries: list[AwarenessEntry]) -> None:
         changed: list[AwarenessEntry] = []
         for entry in entries:
+            if entry.client_id > MAX_CLIENT_ID:
+                self._refuse(
+                    connection, None, text("presence refused: {reason}", reason=UNSAFE_CLIENT_ID)
+                )
+                continue
             current = self._presence.get(entry.client_id)
             if current is not None and current.owner not in (connection, None):
                 continue  # a client id belongs to the connection that announced it first
@@ -459,6 +478,10 @@ def _check(message: SyncMessage) -> None:
             check_state_vector(message.payload)
         else:
             check_update(message.payload)
+    except UnsafeClientId:
+        if message.kind != YSyncMessageType.SYNC_STEP1:
+            raise  # an update: refused, as any other
+        raise Invalid(Text("malformed state vector: a client id above 2^53 - 1")) from None
     except Malformed as error:
         if message.kind == YSyncMessageType.SYNC_STEP1:
             raise Invalid(text("malformed state vector: {error}", error=error)) from error
