@@ -302,6 +302,65 @@ async def test_updates_whose_earlier_parts_never_arrive_are_capped(
         await eventually_async(lambda: charter_json(server) != before)
 
 
+async def orphan_chain(server: ServerProcess, label: str, count: int) -> list[bytes]:
+    """Updates of a chain of edits, the first of which (withheld) every later one builds on."""
+    async with LiveClient.connect(server.ws_url()) as probe:
+        await asyncio.wait_for(probe.synced.wait(), 10)
+        doc = load_document([probe.doc.get_update()])
+    updates: list[bytes] = []
+    subscription = doc.observe(lambda event: updates.append(event.update))
+    body = clauses_of(doc)["preamble"]["body"]
+    for index in range(count):
+        body.insert(0, f"<{label}{index}>")  # type: ignore[union-attr]
+    doc.unobserve(subscription)
+    return updates
+
+
+async def test_waiting_parts_go_when_their_sender_leaves(make_server: ServerFactory) -> None:
+    """Parts left by short-lived connections stayed in memory for the room's life."""
+    server = make_server()
+    chains = [await orphan_chain(server, f"gone{n}-", 20) for n in range(3)]
+    for chain in chains:
+        async with websockets.connect(server.ws_url()) as socket:
+            await socket.recv()
+            for update in chain[1:]:
+                await socket.send(update_message(update))
+            assert await survives(socket, bytes([MessageType.QUERY_AWARENESS]))
+    # The first part of each chain now arrives: what waited for it is gone with its sender.
+    async with LiveClient.connect(server.ws_url()) as editor:
+        await asyncio.wait_for(editor.synced.wait(), 10)
+        for chain in chains:
+            await editor.send(update_message(chain[0]))
+        await eventually_async(lambda: "<gone2-0>" in str(editor.text("preamble", "body")))
+        await asyncio.sleep(0.3)
+        body = str(editor.text("preamble", "body"))
+    assert "<gone0-0>" in body
+    assert "<gone0-1>" not in body
+    assert "<gone2-19>" not in body
+    async with LiveClient.connect(server.ws_url()) as fresh:
+        await asyncio.wait_for(fresh.synced.wait(), 10)
+        assert str(fresh.text("preamble", "body")) == body
+
+
+async def test_waiting_parts_are_capped_per_room(make_server: ServerFactory) -> None:
+    server = make_server(env={"MAX_PENDING_BYTES_PER_ROOM": "3000"})
+    chains = [await orphan_chain(server, f"room{n}-", 40) for n in range(3)]
+    sockets = [await websockets.connect(server.ws_url()) for _ in chains]
+    try:
+        closed = []
+        for socket, chain in zip(sockets, chains, strict=True):
+            await socket.recv()
+            with contextlib.suppress(websockets.ConnectionClosed):
+                for update in chain[1:]:  # about 1,300 bytes a chain
+                    await socket.send(update_message(update))
+            closed.append(not await survives(socket, bytes([MessageType.QUERY_AWARENESS])))
+        assert closed == [False, False, True]
+        assert "too many incomplete updates" in server.log_text()
+    finally:
+        for socket in sockets:
+            await socket.close()
+
+
 async def test_random_mutations_never_crash_or_corrupt(server: ServerProcess) -> None:
     """Thousands of mutated valid messages; the server and the other clients carry on."""
     rng = random.Random(20261125)

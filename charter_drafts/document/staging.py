@@ -18,6 +18,7 @@ from pycrdt import (
     ArrayEvent,
     Doc,
     MapEvent,
+    Subscription,
     TextEvent,
     TransactionEvent,
     get_update,
@@ -52,13 +53,30 @@ class Staging:
         doc = load_document(self._accepted_state())
         # pycrdt keeps a subscription alive only as long as the wrapper object that made it.
         self._roots = (clauses_of(doc), order_of(doc))
-        self._roots[0].observe_deep(self._on_clauses)
-        self._roots[1].observe(self._on_order)
-        self._subscription = doc.observe(self._on_transaction)
+        self._subscriptions: tuple[Subscription, ...] = (
+            self._roots[0].observe_deep(self._on_clauses),
+            self._roots[1].observe(self._on_order),
+            doc.observe(self._on_transaction),
+        )
         return doc
 
     def rebuild(self) -> None:
+        """Start again from the accepted state: what was pending in this copy is dropped."""
+        self.close()
         self.doc = self._build()
+
+    def close(self) -> None:
+        """Let go of the document (its observers) so that its memory is freed.
+
+        A subscription is a callback held by pycrdt's Rust side, which refers back to this
+        object and the document: a cycle Python's collector cannot see, so a document that is
+        dropped with its observers is never freed (every rebuild kept its predecessor).
+        """
+        clauses, order = self._roots
+        clauses.unobserve(self._subscriptions[0])
+        order.unobserve(self._subscriptions[1])
+        self.doc.unobserve(self._subscriptions[2])
+        self._subscriptions = ()
 
     def try_update(
         self, update: bytes, refuse_clause: Callable[[str], Text | None] | None = None

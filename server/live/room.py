@@ -131,6 +131,7 @@ class Room:
         self._entries: int | None = stored.logged
         self._rested = 0.0  # monotonic time after which a busy room may compact again
         self._refusals: dict[Connection, int] = {}
+        self._pending_bytes = 0  # of updates waiting in staging for parts (all connections)
         self._fanout = fanout
         self._metrics = metrics
 
@@ -174,6 +175,9 @@ class Room:
     def leave(self, connection: Connection) -> None:
         self.connections.discard(connection)
         self._refusals.pop(connection, None)
+        if connection.pending_bytes:
+            # Its parts would wait for dependencies no one will send, for the room's life.
+            self._drop_pending()
         gone = []
         for client_id in connection.awareness_ids:
             presence = self._presence.get(client_id)
@@ -255,19 +259,46 @@ class Room:
         """An update that integrated nothing: known already, or waiting for what it builds on.
 
         Waiting parts stay in the staging document until their dependencies arrive, which may be
-        never: a connection may leave ``MAX_PENDING_BYTES`` of them, then it is closed and staging
-        is rebuilt without them.
+        never: a connection may leave ``MAX_PENDING_BYTES`` of them, all the room's connections
+        ``MAX_PENDING_BYTES_PER_ROOM``; past either, the connection is closed and staging is
+        rebuilt without them. They are dropped too when their sender leaves (short-lived
+        connections never reached the first bound, and their parts stayed for good).
         """
         if update == EMPTY_UPDATE or not self.staging.holds_pending(update):
             return
         connection.pending_bytes += len(update)
-        if connection.pending_bytes > self._settings.max_pending_bytes:
+        self._pending_bytes += len(update)
+        settings = self._settings
+        if (
+            connection.pending_bytes > settings.max_pending_bytes
+            or self._pending_bytes > settings.max_pending_bytes_per_room
+        ):
             log.warning("%s on '%s': too many incomplete updates", connection.peer, self.slug)
             self._metrics.refused.labels("pending").inc()
             connection.close(
                 CLOSE_POLICY, Text("too many updates whose dependencies never arrived")
             )
-            self.staging.rebuild()
+            self._drop_pending()
+
+    def unload(self) -> None:
+        """The room is gone from the process: free its staging copy (see ``Staging.close``)."""
+        if self._staging is not None:
+            self._staging.close()
+            self._staging = None
+        self._pending_bytes = 0
+
+    def _drop_pending(self) -> None:
+        """Rebuild staging from the accepted state: every connection's waiting parts go.
+
+        Parts wait only for updates sent out of order (a stock client sends in order on one
+        socket) or built on a refused one; a client whose parts went sends them again when it
+        next syncs.
+        """
+        if self._staging is not None:
+            self._staging.rebuild()
+        self._pending_bytes = 0
+        for connection in self.connections:
+            connection.pending_bytes = 0
 
     def _refuse(
         self,

@@ -236,6 +236,7 @@ class Rooms:
             if room.connections or room.pending or self._rooms.get(room.slug) is not room:
                 return
             del self._rooms[room.slug]
+            room.unload()
             await self._fanout.unsubscribe(room.charter_id)
             log.info("room %s unloaded", room.slug)
         finally:
