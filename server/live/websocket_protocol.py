@@ -50,7 +50,9 @@ ASGIMessage = dict[str, Any]
 # Bytes read while waiting for the end of an upgrade request before the connection is dropped
 # (uvicorn hands over whole requests; websockets answers 431 to a header line over 8 KiB).
 MAX_REQUEST_BYTES = 64 * 1024
-CLOSE_TIMEOUT = 10.0  # seconds to wait for the peer's answer to our close frame
+# Seconds to wait for the peer's answer to our close frame (or for a full send buffer to drain
+# once we closed); then the connection is dropped.
+CLOSE_TIMEOUT = 5.0
 ASGI = {"version": "3.0", "spec_version": "2.4"}
 
 
@@ -162,7 +164,7 @@ class WebSocketProtocol(asyncio.Protocol):
         elif not self._close_sent and self._frames is not None:
             self._tell_disconnect(1012, "")
             self._close(self._frames, 1012, "")
-        transport.close()
+        self._shut()
 
     def keepalive(self) -> None:
         """Called every ping interval: ping, or close if the previous ping went unanswered."""
@@ -203,7 +205,9 @@ class WebSocketProtocol(asyncio.Protocol):
             self._waiter = None
 
     async def send(self, message: ASGIMessage) -> None:
-        if self._drain is not None:
+        # A close does not wait for the buffer to drain: a peer that never reads would hold it
+        # (and the socket) for good. It is written behind what waits; the abort timer ends it.
+        if self._drain is not None and message["type"] != "websocket.close":
             await asyncio.shield(self._drain)
         if self._lost:
             raise ClientDisconnected()
@@ -336,7 +340,7 @@ class WebSocketProtocol(asyncio.Protocol):
                 log.error("%s: the application neither accepted nor refused", self._peer())
             self._end(HTTPStatus.INTERNAL_SERVER_ERROR, 1000)
         if self._close_timer is None and self._transport is not None:
-            self._transport.close()
+            self._shut()
 
     def _end(self, status: HTTPStatus, code: int) -> None:
         """The app is done: refuse an upgrade it never answered, close a socket it left open."""
@@ -430,9 +434,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._close_sent = True
         self._write_out(frames)
         self._resume_reading()  # for the peer's answer
-        if self._close_timer is None and self._transport is not None:
-            loop = asyncio.get_running_loop()
-            self._close_timer = loop.call_later(CLOSE_TIMEOUT, self._transport.close)
+        self._abort_later()
 
     def _write_out(self, protocol: Protocol) -> None:
         """Write what the websocket protocol has for the network; close at its end of stream."""
@@ -446,7 +448,7 @@ class WebSocketProtocol(asyncio.Protocol):
         if data and not transport.is_closing():
             transport.write(data)
         if end:
-            transport.close()
+            self._shut()
 
     # Events for the app
 
@@ -480,7 +482,28 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def _abort(self) -> None:
         if self._transport is not None:
-            self._transport.close()
+            self._shut()
+
+    def _shut(self) -> None:
+        """Close the TCP connection once what is buffered is sent, or ``CLOSE_TIMEOUT`` from
+        now whatever is left: a peer that stops reading would keep it open for good."""
+        transport = self._transport
+        assert transport is not None
+        transport.close()
+        self._abort_later()
+
+    def _abort_later(self) -> None:
+        if self._close_timer is None and self._transport is not None and not self._lost:
+            loop = asyncio.get_running_loop()
+            self._close_timer = loop.call_later(CLOSE_TIMEOUT, self._abort_now)
+
+    def _abort_now(self) -> None:
+        self._close_timer = None
+        transport = self._transport
+        if transport is not None and not self._lost:
+            unsent = transport.get_write_buffer_size()
+            log.info("%s: closing timed out; dropped with %d bytes unsent", self._peer(), unsent)
+            transport.abort()
 
     def _peer(self) -> str:
         client = get_remote_addr(self._transport) if self._transport else None
