@@ -197,9 +197,8 @@ class Room:
         if isinstance(message, SyncMessage):
             try:
                 _check(message)
-            except UnsafeClientId as error:
+            except UnsafeClientId:
                 reason = text("update refused: {reason}", reason=UNSAFE_CLIENT_ID)
-                log.info("%s on '%s': %s", connection.peer, self.slug, error)
                 self._refuse(connection, message, reason, resync=False)
                 return False
             if message.kind == YSyncMessageType.SYNC_STEP1:
