@@ -60,6 +60,8 @@ class Settings:
     shutdown_grace_seconds: float = 30.0
     # Seconds an empty room stays loaded before it is compacted and unloaded.
     room_idle_seconds: float = 5.0
+    # Seconds without edits after which a room drops its staging copy of the document.
+    staging_idle_seconds: float = 30.0
     # Out-of-scope updates one connection may send before it is disconnected.
     max_refusals: int = 50
     # Bytes of updates one connection may leave waiting for parts that never arrive (1008 after).

@@ -21,6 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from charter_drafts.errors import Invalid
+from charter_drafts.texts import Text, text
+
 MAX_CLIENT_ID = 2**53 - 1  # Number.MAX_SAFE_INTEGER: y-protocols' client ids are at most this
 MAX_ENTRIES = 1 << 20  # any count in one message (clients, structs, ranges), whatever its length
 MAX_DEPTH = 32  # nesting of ``Any`` values (arrays and objects in an update's content)
@@ -65,6 +68,25 @@ def check_update(data: bytes) -> None:
             reader.var_uint()
     reader.end()
     reader.check_clients()
+
+
+def check_sync(step1: bool, payload: bytes) -> None:
+    """Check a sync message's payload (a state vector for step 1, else an update) before
+    pycrdt reads it. Raises ``Invalid`` (``UnsafeClientId`` for an update naming a client id
+    JavaScript cannot read: refused as any other update, not malformed)."""
+    try:
+        if step1:
+            check_state_vector(payload)
+        else:
+            check_update(payload)
+    except UnsafeClientId:
+        if not step1:
+            raise
+        raise Invalid(Text("malformed state vector: a client id above 2^53 - 1")) from None
+    except Malformed as error:
+        if step1:
+            raise Invalid(text("malformed state vector: {error}", error=error)) from error
+        raise Invalid(text("malformed update: {error}", error=error)) from error
 
 
 @contextmanager

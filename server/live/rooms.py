@@ -23,6 +23,7 @@ from charter_drafts.permissions import Member
 from charter_drafts.texts import text
 from server.live.events import EventHub
 from server.live.fanout import Fanout, Kind
+from server.live.memory import release_freed_memory
 from server.live.room import Room
 from server.live.writer import UpdateWriter
 from server.metrics import Metrics
@@ -239,6 +240,7 @@ class Rooms:
             room.unload()
             await self._fanout.unsubscribe(room.charter_id)
             log.info("room %s unloaded", room.slug)
+            release_freed_memory()
         finally:
             if self._unloads.get(room.slug) is asyncio.current_task():
                 del self._unloads[room.slug]

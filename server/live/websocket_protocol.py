@@ -28,10 +28,9 @@ import asyncio
 import logging
 from http import HTTPStatus
 from typing import Any, cast
-from urllib.parse import unquote
 
 from uvicorn.config import Config
-from uvicorn.protocols.utils import ClientDisconnected, get_local_addr, get_remote_addr, is_ssl
+from uvicorn.protocols.utils import ClientDisconnected, get_remote_addr
 from uvicorn.server import ServerState
 from websockets.exceptions import InvalidState
 from websockets.frames import Frame, Opcode
@@ -39,7 +38,7 @@ from websockets.http11 import Request, Response
 from websockets.protocol import SEND_EOF, Protocol, Side, State
 from websockets.server import ServerProtocol
 
-from server.live.websocket_shared import scope_headers, shared_by
+from server.live.websocket_shared import shared_by
 
 log = logging.getLogger(__name__)
 # websockets' own per-connection lines ("connection open", "connection closed") repeat ours.
@@ -53,7 +52,6 @@ MAX_REQUEST_BYTES = 64 * 1024
 # Seconds to wait for the peer's answer to our close frame (or for a full send buffer to drain
 # once we closed); then the connection is dropped.
 CLOSE_TIMEOUT = 5.0
-ASGI = {"version": "3.0", "spec_version": "2.4"}
 
 
 class WebSocketProtocol(asyncio.Protocol):
@@ -300,28 +298,7 @@ class WebSocketProtocol(asyncio.Protocol):
         server = self._server
         transport = self._transport
         assert transport is not None
-        raw_path, _, query = request.path.partition("?")
-        subprotocols = [
-            token.strip()
-            for header in request.headers.get_all("Sec-WebSocket-Protocol")
-            for token in header.split(",")
-        ]
-        self._scope = scope = {
-            "type": "websocket",
-            "asgi": ASGI,
-            "http_version": "1.1",
-            "scheme": "wss" if is_ssl(transport) else "ws",
-            "server": get_local_addr(transport),
-            "client": get_remote_addr(transport),
-            "root_path": server.root_path,
-            "path": server.root_path + unquote(raw_path),
-            "raw_path": (server.root_path + raw_path).encode("latin-1"),
-            "query_string": query.encode("latin-1"),
-            "headers": scope_headers(request),
-            "subprotocols": subprotocols,
-            "state": server.app_state.copy(),
-            "extensions": {},
-        }
+        self._scope = scope = server.scope_of(request, transport)
         self._put({"type": "websocket.connect"})
         task = asyncio.get_running_loop().create_task(self._run_app(scope))
         server.state.tasks.add(task)
