@@ -92,6 +92,7 @@ async def run(server: ServerProcess, megabytes: int, rounds: int, chunk: int) ->
     after: list[float] = []
     costs: list[float] = []
     for round_ in range(1, rounds + 1):
+        drops = server.log_text().count("staging copy dropped")
         async with LiveClient.connect(server.ws_url()) as client:
             await asyncio.wait_for(client.synced.wait(), 60)
             client.text("preamble", "title").insert(0, ".")
@@ -99,7 +100,7 @@ async def run(server: ServerProcess, megabytes: int, rounds: int, chunk: int) ->
             edited = rss_mb(server)
             if round_ == 1:
                 print(f"      (loaded, edited: {memory_map(server)})")
-            await wait_logged(server, "staging copy dropped", round_)
+            await wait_logged(server, "staging copy dropped", drops + 1)
             reading = rss_mb(server)
         await wait_unloaded(server, round_ + 1)
         after.append(rss_mb(server))
