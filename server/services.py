@@ -15,7 +15,7 @@ from charter_drafts.database import (
     warm_pool,
 )
 from charter_drafts.document.store import StoreRunner, store_runner, update_log_runner
-from server.callers.throttle import FailureThrottle
+from server.callers.throttle import FailureThrottle, RedisFailureThrottle, Throttle
 from server.live.fanout import Fanout, LocalFanout, RedisFanout
 from server.live.rooms import Rooms
 from server.live.writer import UpdateWriter
@@ -36,8 +36,8 @@ class Services:
     store: StoreRunner  # blocking store work in one go (joins, room loads)
     writer: UpdateWriter
     rooms: Rooms
-    account_throttle: FailureThrottle
-    address_throttle: FailureThrottle
+    account_throttle: Throttle
+    address_throttle: Throttle
     fanout: Fanout
     metrics: Metrics
     _background: list[asyncio.Task[None]] = field(default_factory=list)
@@ -60,8 +60,8 @@ class Services:
             store,
             writer,
             Rooms(sessions, store, writer, settings, fanout, metrics),
-            FailureThrottle(settings.sign_in_failures_per_account, SIGN_IN_WINDOW),
-            FailureThrottle(settings.sign_in_failures_per_address, SIGN_IN_WINDOW),
+            _throttle(settings, "account", settings.sign_in_failures_per_account),
+            _throttle(settings, "address", settings.sign_in_failures_per_address),
             fanout,
             metrics,
         )
@@ -103,5 +103,14 @@ class Services:
         await self.rooms.close(self.settings.shutdown_grace_seconds)
         await self.writer.stop()
         await self.fanout.stop()
+        await self.account_throttle.close()
+        await self.address_throttle.close()
         self.store.close()
         await self.engine.dispose()
+
+
+def _throttle(settings: Settings, kind: str, limit: int) -> Throttle:
+    """Sign-in failures per account or address: shared by every process through Redis if set."""
+    if settings.redis_url:
+        return RedisFailureThrottle(settings.redis_url, limit, SIGN_IN_WINDOW, kind)
+    return FailureThrottle(limit, SIGN_IN_WINDOW)
