@@ -320,6 +320,15 @@ FRENCH: dict[str, str] = {
     "it formats text": "elle met le texte en forme",
     "it embeds an object in text": "elle insère un objet dans le texte",
     "malformed update: {error}": "modification illisible : {error}",
+    "malformed update: it does not decode": "modification illisible : elle ne se décode pas",
+    "malformed state vector: a client id above 2^53 - 1": (
+        "vecteur d’état illisible : un identifiant de client au-delà de 2^53 - 1"
+    ),
+    "presence refused: {reason}": "présence refusée : {reason}",
+    "it carries a client id above 2^53 - 1, which JavaScript clients misread": (
+        "elle porte un identifiant de client au-delà de 2^53 - 1, que les clients JavaScript "
+        "lisent mal"
+    ),
     "malformed state vector: {error}": "vecteur d’état illisible : {error}",
     "malformed message: {error}": "message illisible : {error}",
     "message too big": "message trop gros",

@@ -15,7 +15,7 @@ from charter_drafts.database import (
     warm_pool,
 )
 from charter_drafts.document.store import StoreRunner, store_runner, update_log_runner
-from server.callers.throttle import FailureThrottle
+from server.callers.throttle import FailureThrottle, RedisFailureThrottle, Throttle
 from server.live.fanout import Fanout, LocalFanout, RedisFanout
 from server.live.rooms import Rooms
 from server.live.writer import UpdateWriter
@@ -37,9 +37,9 @@ class Services:
     store: StoreRunner  # blocking store work in one go (joins, room loads)
     writer: UpdateWriter
     rooms: Rooms
-    account_throttle: FailureThrottle
-    address_throttle: FailureThrottle
-    request_throttle: FailureThrottle  # public endorsement requests, per address
+    account_throttle: Throttle
+    address_throttle: Throttle
+    request_throttle: Throttle  # public endorsement requests, per address
     fanout: Fanout
     metrics: Metrics
     _background: list[asyncio.Task[None]] = field(default_factory=list)
@@ -62,9 +62,11 @@ class Services:
             store,
             writer,
             Rooms(sessions, store, writer, settings, fanout, metrics),
-            FailureThrottle(settings.sign_in_failures_per_account, SIGN_IN_WINDOW),
-            FailureThrottle(settings.sign_in_failures_per_address, SIGN_IN_WINDOW),
-            FailureThrottle(settings.endorsement_requests_per_address, REQUEST_WINDOW),
+            _throttle(settings, "account", settings.sign_in_failures_per_account),
+            _throttle(settings, "address", settings.sign_in_failures_per_address),
+            _throttle(
+                settings, "request", settings.endorsement_requests_per_address, REQUEST_WINDOW
+            ),
             fanout,
             metrics,
         )
@@ -106,5 +108,18 @@ class Services:
         await self.rooms.close(self.settings.shutdown_grace_seconds)
         await self.writer.stop()
         await self.fanout.stop()
+        await self.account_throttle.close()
+        await self.address_throttle.close()
+        await self.request_throttle.close()
         self.store.close()
         await self.engine.dispose()
+
+
+def _throttle(
+    settings: Settings, kind: str, limit: int, window: float = SIGN_IN_WINDOW
+) -> Throttle:
+    """Sign-in failures per account or address, or public requests per address: shared by
+    every process through Redis if set."""
+    if settings.redis_url:
+        return RedisFailureThrottle(settings.redis_url, limit, window, kind)
+    return FailureThrottle(limit, window)

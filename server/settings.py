@@ -60,10 +60,14 @@ class Settings:
     shutdown_grace_seconds: float = 30.0
     # Seconds an empty room stays loaded before it is compacted and unloaded.
     room_idle_seconds: float = 5.0
+    # Seconds without edits after which a room drops its staging copy of the document.
+    staging_idle_seconds: float = 30.0
     # Out-of-scope updates one connection may send before it is disconnected.
     max_refusals: int = 50
     # Bytes of updates one connection may leave waiting for parts that never arrive (1008 after).
     max_pending_bytes: int = 4 * 1024 * 1024
+    # The same for all the connections of one room together (the one that passes it is closed).
+    max_pending_bytes_per_room: int = 16 * 1024 * 1024
     # Secret for signing session cookies; empty: generated once into data_dir/secret_key.
     secret_key: str = ""
     # Origins (scheme://host:port, comma-separated) allowed for browsers; empty: our own only.

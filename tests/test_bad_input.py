@@ -5,15 +5,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 import websockets
-from pycrdt import Array, Doc, Map, Text
+from pycrdt import Array, Doc, Map, Text, write_var_uint
 
 from charter_drafts.document.schema import clauses_of, load_document, order_of
 from server.client import LiveClient
-from server.live.protocol import MessageType, update_message
+from server.live.protocol import (
+    AwarenessEntry,
+    MessageType,
+    awareness_message,
+    sync_step1,
+    sync_step2,
+    update_message,
+)
+from tests import corpus
 from tests.conftest import ServerFactory
 from tests.servers import ServerProcess, eventually_async, read_until_closed
 
@@ -72,6 +82,63 @@ async def test_a_malformed_frame_closes_only_that_connection(
         if b != a
     ]
     assert changed == [("participation", changed[0][1], "ok " + changed[0][1])]
+
+
+async def test_an_update_pycrdt_cannot_apply_closes_with_1007_and_one_log_line(
+    make_server: ServerFactory,
+) -> None:
+    """A block whose parent is not a shared type: pycrdt raises RuntimeError, not ValueError."""
+    server = make_server()
+    async with LiveClient.connect(server.ws_url()) as bystander:
+        await asyncio.wait_for(bystander.synced.wait(), 10)
+        before = bystander.clause_texts()
+        crafted = corpus.crafted(bystander.doc.get_update())
+        for frame in crafted:
+            assert (await close_code_after(server, frame))[0] == 1007
+        bystander.text("participation", "title").insert(0, "ok ")
+        await eventually_async(lambda: bystander.updates_received > 0)
+        assert bystander.clause_texts()["preamble"] == before["preamble"]
+    log = server.log_text()
+    assert "Traceback" not in log
+    assert log.count("closing with 1007") == len(crafted)
+
+
+def peak_rss_mb(server: ServerProcess) -> float:
+    assert server.process is not None
+    status = Path(f"/proc/{server.process.pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status)[1]) / 1024  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        pytest.param(bytes.fromhex("00000580e9c9d601"), id="state-vector"),
+        pytest.param(bytes.fromhex("00020580e9c9d601"), id="update-groups"),
+        pytest.param(bytes.fromhex("0002090180e9c9d601922100"), id="update-structs"),
+        pytest.param(bytes.fromhex("0002090001922180e9c9d601"), id="update-delete-set"),
+    ],
+)
+async def test_a_count_its_message_cannot_hold_is_refused_before_it_costs_memory(
+    make_server: ServerFactory, frame: bytes
+) -> None:
+    """Eight bytes claiming 450 million entries made pycrdt reserve room for them (1.1 GB)."""
+    server = make_server()
+    observer = server.ws_url(as_="observer@example.org")
+    async with LiveClient.connect(observer) as bystander:
+        await asyncio.wait_for(bystander.synced.wait(), 10)
+        before = peak_rss_mb(server)
+        for _ in range(3):
+            async with websockets.connect(observer) as socket:
+                await socket.recv()
+                await socket.send(frame)
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await read_until_closed(socket, 10)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1007
+        await bystander.send(bytes([MessageType.QUERY_AWARENESS]))
+        await eventually_async(lambda: not bystander.received.empty())
+    assert peak_rss_mb(server) - before < 30
+    assert "Traceback" not in server.log_text()
 
 
 async def test_a_close_reason_is_in_the_language_of_the_upgrade(server: ServerProcess) -> None:
@@ -237,6 +304,65 @@ async def test_updates_whose_earlier_parts_never_arrive_are_capped(
         await eventually_async(lambda: charter_json(server) != before)
 
 
+async def orphan_chain(server: ServerProcess, label: str, count: int) -> list[bytes]:
+    """Updates of a chain of edits, the first of which (withheld) every later one builds on."""
+    async with LiveClient.connect(server.ws_url()) as probe:
+        await asyncio.wait_for(probe.synced.wait(), 10)
+        doc = load_document([probe.doc.get_update()])
+    updates: list[bytes] = []
+    subscription = doc.observe(lambda event: updates.append(event.update))
+    body = clauses_of(doc)["preamble"]["body"]
+    for index in range(count):
+        body.insert(0, f"<{label}{index}>")  # type: ignore[union-attr]
+    doc.unobserve(subscription)
+    return updates
+
+
+async def test_waiting_parts_go_when_their_sender_leaves(make_server: ServerFactory) -> None:
+    """Parts left by short-lived connections stayed in memory for the room's life."""
+    server = make_server()
+    chains = [await orphan_chain(server, f"gone{n}-", 20) for n in range(3)]
+    for chain in chains:
+        async with websockets.connect(server.ws_url()) as socket:
+            await socket.recv()
+            for update in chain[1:]:
+                await socket.send(update_message(update))
+            assert await survives(socket, bytes([MessageType.QUERY_AWARENESS]))
+    # The first part of each chain now arrives: what waited for it is gone with its sender.
+    async with LiveClient.connect(server.ws_url()) as editor:
+        await asyncio.wait_for(editor.synced.wait(), 10)
+        for chain in chains:
+            await editor.send(update_message(chain[0]))
+        await eventually_async(lambda: "<gone2-0>" in str(editor.text("preamble", "body")))
+        await asyncio.sleep(0.3)
+        body = str(editor.text("preamble", "body"))
+    assert "<gone0-0>" in body
+    assert "<gone0-1>" not in body
+    assert "<gone2-19>" not in body
+    async with LiveClient.connect(server.ws_url()) as fresh:
+        await asyncio.wait_for(fresh.synced.wait(), 10)
+        assert str(fresh.text("preamble", "body")) == body
+
+
+async def test_waiting_parts_are_capped_per_room(make_server: ServerFactory) -> None:
+    server = make_server(env={"MAX_PENDING_BYTES_PER_ROOM": "3000"})
+    chains = [await orphan_chain(server, f"room{n}-", 40) for n in range(3)]
+    sockets = [await websockets.connect(server.ws_url()) for _ in chains]
+    try:
+        closed = []
+        for socket, chain in zip(sockets, chains, strict=True):
+            await socket.recv()
+            with contextlib.suppress(websockets.ConnectionClosed):
+                for update in chain[1:]:  # about 1,300 bytes a chain
+                    await socket.send(update_message(update))
+            closed.append(not await survives(socket, bytes([MessageType.QUERY_AWARENESS])))
+        assert closed == [False, False, True]
+        assert "too many incomplete updates" in server.log_text()
+    finally:
+        for socket in sockets:
+            await socket.close()
+
+
 async def test_random_mutations_never_crash_or_corrupt(server: ServerProcess) -> None:
     """Thousands of mutated valid messages; the server and the other clients carry on."""
     rng = random.Random(20261125)
@@ -256,22 +382,16 @@ async def test_random_mutations_never_crash_or_corrupt(server: ServerProcess) ->
             body.insert(index, f"m{index}")  # type: ignore[union-attr]
             samples.append(update_message(source.get_update(before)))
         samples.append(bytes([MessageType.AWARENESS]) + b'\x0c\x01\x05\x01\x08{"a":1}')
+        samples.append(sync_step1(source.get_state()))
+        samples.append(sync_step2(source.get_update(writer.doc.get_state())))
+        samples += corpus.crafted(writer.doc.get_update())
         sent = closed = 0
         attacker: websockets.ClientConnection | None = None
         while sent < 3000:
             if attacker is None:
                 attacker = await websockets.connect(server.ws_url(), max_size=None)
                 await attacker.recv()
-            frame = bytearray(rng.choice(samples))
-            for _ in range(rng.randint(1, 4)):
-                operation = rng.random()
-                position = rng.randrange(len(frame))
-                if operation < 0.5:
-                    frame[position] = rng.randrange(256)
-                elif operation < 0.75 and len(frame) > 2:
-                    del frame[position]
-                else:
-                    frame.insert(position, rng.randrange(256))
+            frame = corpus.mutate(rng, rng.choice(samples))
             sent += 1
             # A query-awareness after the frame is answered only once the frame was handled,
             # so every mutated frame is either processed or closes the connection.
@@ -295,3 +415,46 @@ async def test_random_mutations_never_crash_or_corrupt(server: ServerProcess) ->
         assert writer.clause_texts()["collective-memory"][0].count(".") >= 15
     assert server.process is not None
     assert server.process.poll() is None
+    assert "Traceback" not in server.log_text()
+
+
+@pytest.mark.parametrize(
+    ("client_id", "accepted"), [(2**54 + 1, False), (2**53, False), (2**53 - 1, True)]
+)
+async def test_a_client_id_javascript_cannot_represent_is_refused(
+    make_server: ServerFactory, client_id: int, accepted: bool
+) -> None:
+    """Yjs reads 2^54 + 1 as 2^54: browsers and the server would credit text to other clients."""
+    server = make_server()
+    async with (
+        LiveClient.connect(server.ws_url()) as sender,
+        LiveClient.connect(server.ws_url()) as other,
+    ):
+        await asyncio.wait_for(sender.synced.wait(), 10)
+        await asyncio.wait_for(other.synced.wait(), 10)
+        before = charter_json(server)
+        # pycrdt makes no such id itself: one of its own, replaced in the bytes.
+        doc = Doc(client_id=123_456_789)
+        doc.apply_update(sender.doc.get_update())
+        state = doc.get_state()
+        clauses_of(doc)["preamble"]["body"].insert(0, "big id ")  # type: ignore[union-attr]
+        update = doc.get_update(state)
+        mine, big = write_var_uint(123_456_789), write_var_uint(client_id)
+        assert update.count(mine) == 1
+        await sender.send(update_message(update.replace(mine, big)))
+        await sender.send(awareness_message([AwarenessEntry(client_id, 1, {"user": {}})]))
+        if accepted:
+            await eventually_async(lambda: client_id in other.awareness)
+            await eventually_async(lambda: "big id" in str(other.text("preamble", "body")))
+            return
+        await eventually_async(lambda: len(sender.denials) == 2)
+        assert sender.denials == [
+            "update refused: it carries a client id above 2^53 - 1, which JavaScript clients "
+            "misread",
+            "presence refused: it carries a client id above 2^53 - 1, which JavaScript clients "
+            "misread",
+        ]
+        await asyncio.sleep(0.3)
+        assert other.updates_received == 0
+        assert client_id not in other.awareness
+    assert charter_json(server) == before

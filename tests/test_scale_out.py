@@ -9,6 +9,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import websockets
 
@@ -212,3 +213,25 @@ async def test_compactions_while_both_processes_write_lose_nothing(cluster: Clus
     async with LiveClient.connect(cluster.b.ws_url()) as fresh:
         await asyncio.wait_for(fresh.synced.wait(), 10)
         assert set(MARKER.findall(body(fresh))) == written
+
+
+def test_the_sign_in_throttle_is_shared_by_every_process(cluster: Cluster) -> None:
+    """Each process counted its own failures: a guesser spread over N processes got N times
+    as many tries."""
+    email = "commenter@example.org"
+    for server in (cluster.a, cluster.b, cluster.a, cluster.b, cluster.a):
+        wrong = httpx.post(
+            server.base_url + "/api/session", json={"email": email, "password": "x" * 12}
+        )
+        assert wrong.status_code == 401
+    for server in (cluster.a, cluster.b):
+        blocked = httpx.post(
+            server.base_url + "/api/session", json={"email": email, "password": "demo-password"}
+        )
+        assert blocked.status_code == 429
+        assert int(blocked.headers["retry-after"]) > 0
+    other = httpx.post(
+        cluster.b.base_url + "/api/session",
+        json={"email": "editor@example.org", "password": "demo-password"},
+    )
+    assert other.status_code == 200

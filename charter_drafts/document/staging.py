@@ -18,12 +18,14 @@ from pycrdt import (
     ArrayEvent,
     Doc,
     MapEvent,
+    Subscription,
     TextEvent,
     TransactionEvent,
     get_update,
     merge_updates,
 )
 
+from charter_drafts.document.formats import Malformed, decoding
 from charter_drafts.document.schema import (
     EMPTY_UPDATE,
     TEXT_FIELDS,
@@ -51,13 +53,30 @@ class Staging:
         doc = load_document(self._accepted_state())
         # pycrdt keeps a subscription alive only as long as the wrapper object that made it.
         self._roots = (clauses_of(doc), order_of(doc))
-        self._roots[0].observe_deep(self._on_clauses)
-        self._roots[1].observe(self._on_order)
-        self._subscription = doc.observe(self._on_transaction)
+        self._subscriptions: tuple[Subscription, ...] = (
+            self._roots[0].observe_deep(self._on_clauses),
+            self._roots[1].observe(self._on_order),
+            doc.observe(self._on_transaction),
+        )
         return doc
 
     def rebuild(self) -> None:
+        """Start again from the accepted state: what was pending in this copy is dropped."""
+        self.close()
         self.doc = self._build()
+
+    def close(self) -> None:
+        """Let go of the document (its observers) so that its memory is freed.
+
+        A subscription is a callback held by pycrdt's Rust side, which refers back to this
+        object and the document: a cycle Python's collector cannot see, so a document that is
+        dropped with its observers is never freed (every rebuild kept its predecessor).
+        """
+        clauses, order = self._roots
+        clauses.unobserve(self._subscriptions[0])
+        order.unobserve(self._subscriptions[1])
+        self.doc.unobserve(self._subscriptions[2])
+        self._subscriptions = ()
 
     def try_update(
         self, update: bytes, refuse_clause: Callable[[str], Text | None] | None = None
@@ -65,8 +84,9 @@ class Staging:
         """Apply a client's update; return what it integrated, or None if nothing new.
 
         ``refuse_clause`` gives the reason a clause's text may not be edited (None: it may).
-        Raises ``Invalid`` for bytes that do not decode and ``OutOfScope`` for an update that
-        writes outside the clause texts it may edit; either way the staging document is unchanged.
+        Raises ``Invalid`` for bytes that do not decode or that pycrdt refuses to apply, and
+        ``OutOfScope`` for an update that writes outside the clause texts it may edit; either way
+        the staging document is unchanged.
         """
         if update == EMPTY_UPDATE:
             return None
@@ -75,8 +95,9 @@ class Staging:
         self._integrated.clear()
         roots_before = len(list(self.doc.keys()))
         try:
-            self.doc.apply_update(update)
-        except ValueError as error:
+            with decoding():
+                self.doc.apply_update(update)
+        except Malformed as error:
             self.rebuild()
             raise Invalid(text("malformed update: {error}", error=error)) from error
         if len(list(self.doc.keys())) != roots_before:
@@ -91,14 +112,18 @@ class Staging:
         """Whether an update holds nothing ``durable`` lacks (a read-only client's resync).
 
         The stock client answers sync step 1 with a step 2 that always carries its whole delete
-        set, so a reconnecting read-only client sends bytes that change nothing.
+        set, so a reconnecting read-only client sends bytes that change nothing. Raises
+        ``Invalid`` for bytes that do not decode, as ``try_update``.
         """
-        if _new_structs(update, durable.get_state()) is not False:
-            return False  # new content (an edit), or bytes that do not decode
+        new = _new_structs(update, durable.get_state())
+        if new is None:
+            raise Invalid(Text("malformed update: it does not decode"))
+        if new:
+            return False  # new content: an edit
         # Only deletions can be new now; no new structs, so nothing can be left pending.
         try:
             integrated = self.try_update(update, lambda _key: READ_ONLY)
-        except (Invalid, OutOfScope):
+        except OutOfScope:
             return False
         if integrated is not None:
             self.rebuild()  # it changed something no observer sees; keep staging = accepted
@@ -161,8 +186,9 @@ class Staging:
 def _new_structs(update: bytes, state_vector: bytes) -> bool | None:
     """Whether ``update`` holds content beyond ``state_vector`` (None: it does not decode)."""
     try:
-        beyond = get_update(update, state_vector)
-    except ValueError:
+        with decoding():
+            beyond = get_update(update, state_vector)
+    except Malformed:
         return None
     if not beyond:
         return None

@@ -123,6 +123,12 @@ class Connection:
             self._close = (code, close_reason(reason, self.language))
             self._queue = None
             self._queued_bytes = 0
+            sender = self._sender
+            if sender is not None:
+                # It waits in a send for a socket that is not drained (a client too slow, or
+                # that stopped reading): the close goes out now instead, behind what was sent.
+                sender.cancel()
+                self._sender = None
             self._start_sender()
 
     async def finish(self, grace: float) -> None:
@@ -158,6 +164,7 @@ class Connection:
             log.debug("%s: send failed: %r", self.peer, error)
             self.closed = True
         finally:
-            self._sender = None
+            if self._sender is asyncio.current_task():
+                self._sender = None
             if not self._queue:
                 self._queue = None

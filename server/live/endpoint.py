@@ -180,11 +180,11 @@ async def live_socket(services: Services, scope: Scope, receive: Receive, send: 
             )
             if is_update:
                 await connection.window.acquire()
+            stored = False
             try:
                 stored = room.receive(connection, message)
             except Invalid as error:
                 _refuse(services, connection, CLOSE_INVALID, error.text)
-                stored = False
                 break
             finally:
                 if is_update and not stored:

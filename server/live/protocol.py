@@ -142,7 +142,7 @@ def _read_awareness(payload: bytes) -> list[AwarenessEntry]:
             raise ProtocolError("awareness state too large")
         try:
             state = json.loads(raw) if raw else None
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:  # nested deeper than Python's stack
             raise ProtocolError("awareness state is not JSON") from error
         if state is not None and not isinstance(state, dict):
             raise ProtocolError("awareness state is not a JSON object or null")

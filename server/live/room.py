@@ -21,11 +21,11 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from pycrdt import Doc, YSyncMessageType, merge_updates
 
+from charter_drafts.document.formats import Malformed, UnsafeClientId, check_sync, decoding
 from charter_drafts.document.schema import EMPTY_STATE_VECTOR, EMPTY_UPDATE, load_document
 from charter_drafts.document.staging import Staging
 from charter_drafts.document.update_log import Folded, StoredState
@@ -44,6 +44,8 @@ from charter_drafts.texts import Text, text
 from server.live.connection import Connection
 from server.live.fanout import Fanout, Kind
 from server.live.frames import encode_frame
+from server.live.memory import release_freed_memory
+from server.live.presence import Presence
 from server.live.protocol import (
     AwarenessEntry,
     AwarenessMessage,
@@ -65,18 +67,10 @@ log = logging.getLogger(__name__)
 
 COMPACTION_REST = 4  # a busy room waits 4 times as long as its compaction took (at most 1/5)
 MAX_COMPACTION_REST = 0.5  # seconds: the log of a busy room grows for no longer than that
-MAX_AWARENESS_IDS_PER_CONNECTION = 16
 CLOSE_POLICY = 1008
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
-
-
-@dataclass(slots=True)
-class _Presence:
-    clock: int
-    state: dict[str, Any] | None
-    owner: Connection | None  # None: a client of another process
-    renewed: float = 0.0  # when another process last told us of it (monotonic clock)
+UNSAFE_CLIENT_ID = Text("it carries a client id above 2^53 - 1, which JavaScript clients misread")
 
 
 class Room:
@@ -110,7 +104,7 @@ class Room:
         self._whole: bytes | None = None
         self._in_flight: deque[bytes] = deque()
         self.connections: set[Connection] = set()
-        self._presence: dict[int, _Presence] = {}
+        self._presence = Presence()
         self._writer = writer
         self._settings = settings
         self._logged = stored.logged
@@ -122,6 +116,9 @@ class Room:
         self._entries: int | None = stored.logged
         self._rested = 0.0  # monotonic time after which a busy room may compact again
         self._refusals: dict[Connection, int] = {}
+        self._pending_bytes = 0  # of updates waiting in staging for parts (all connections)
+        self._staging_used = 0.0  # monotonic time staging was last used
+        self._staging_timer: asyncio.TimerHandle | None = None
         self._fanout = fanout
         self._metrics = metrics
 
@@ -136,10 +133,34 @@ class Room:
 
     @property
     def staging(self) -> Staging:
-        """Where client updates are vetted (built at the first edit)."""
+        """Where client updates are vetted (built at the first edit, dropped when idle)."""
+        self._staging_used = time.monotonic()
         if self._staging is None:
             self._staging = Staging(self._accepted_state)
+            self._check_staging_later(self._settings.staging_idle_seconds)
         return self._staging
+
+    def _check_staging_later(self, delay: float) -> None:
+        loop = asyncio.get_running_loop()
+        self._staging_timer = loop.call_later(delay, self._drop_idle_staging)
+
+    def _drop_idle_staging(self) -> None:
+        """A second copy of the document is half a room's memory: none while no one edits.
+
+        Kept while updates are in flight (it is the accepted state) or parts wait in it.
+        """
+        self._staging_timer = None
+        if self._staging is None:
+            return
+        idle = self._settings.staging_idle_seconds
+        since = time.monotonic() - self._staging_used
+        if since < idle or self._in_flight or self._pending_bytes:
+            self._check_staging_later(max(idle - since, 1.0))
+            return
+        self._staging.close()
+        self._staging = None
+        log.info("room %s: staging copy dropped after %.0f s without edits", self.slug, since)
+        release_freed_memory()
 
     def _state_vector(self) -> bytes:
         return self._snapshot[1] if self._snapshot is not None else self.doc.get_state()
@@ -158,19 +179,17 @@ class Room:
     def join(self, connection: Connection) -> None:
         self.connections.add(connection)
         connection.send(sync_step1(self._state_vector()))
-        present = self._present_entries()
+        present = self._presence.entries()
         if present:
             connection.send(awareness_message(present))
 
     def leave(self, connection: Connection) -> None:
         self.connections.discard(connection)
         self._refusals.pop(connection, None)
-        gone = []
-        for client_id in connection.awareness_ids:
-            presence = self._presence.get(client_id)
-            if presence and presence.owner is connection:
-                del self._presence[client_id]
-                gone.append(AwarenessEntry(client_id, presence.clock, None))
+        if connection.pending_bytes:
+            # Its parts would wait for dependencies no one will send, for the room's life.
+            self._drop_pending()
+        gone = self._presence.leave(connection)
         if gone:
             self._share_awareness(gone)
 
@@ -179,9 +198,15 @@ class Room:
     def receive(self, connection: Connection, message: Message) -> bool:
         """Handle one client message; return True if an update went to the store.
 
-        Raises ``Invalid`` for an update that does not decode.
+        Raises ``Invalid`` for an update or state vector that does not decode.
         """
         if isinstance(message, SyncMessage):
+            try:
+                check_sync(message.kind == YSyncMessageType.SYNC_STEP1, message.payload)
+            except UnsafeClientId:
+                reason = text("update refused: {reason}", reason=UNSAFE_CLIENT_ID)
+                self._refuse(connection, message, reason, resync=False)
+                return False
             if message.kind == YSyncMessageType.SYNC_STEP1:
                 connection.send(sync_step2(self._diff(message.payload)))
                 return False
@@ -189,7 +214,7 @@ class Room:
         if isinstance(message, AwarenessMessage):
             self._receive_awareness(connection, message.entries)
         elif isinstance(message, QueryAwarenessMessage):
-            connection.send(awareness_message(self._present_entries()))
+            connection.send(awareness_message(self._presence.entries()))
         return False
 
     def _diff(self, state_vector: bytes) -> bytes:
@@ -200,8 +225,9 @@ class Room:
                 self._whole = self.doc.get_update()
             return self._whole
         try:
-            return self.doc.get_update(state_vector)
-        except ValueError as error:
+            with decoding():
+                return self.doc.get_update(state_vector)
+        except Malformed as error:
             raise Invalid(text("malformed state vector: {error}", error=error)) from error
 
     def _receive_update(self, connection: Connection, message: SyncMessage) -> bool:
@@ -238,22 +264,57 @@ class Room:
         """An update that integrated nothing: known already, or waiting for what it builds on.
 
         Waiting parts stay in the staging document until their dependencies arrive, which may be
-        never: a connection may leave ``MAX_PENDING_BYTES`` of them, then it is closed and staging
-        is rebuilt without them.
+        never: a connection may leave ``MAX_PENDING_BYTES`` of them, all the room's connections
+        ``MAX_PENDING_BYTES_PER_ROOM``; past either, the connection is closed and staging is
+        rebuilt without them. They are dropped too when their sender leaves (short-lived
+        connections never reached the first bound, and their parts stayed for good).
         """
         if update == EMPTY_UPDATE or not self.staging.holds_pending(update):
             return
         connection.pending_bytes += len(update)
-        if connection.pending_bytes > self._settings.max_pending_bytes:
+        self._pending_bytes += len(update)
+        settings = self._settings
+        if (
+            connection.pending_bytes > settings.max_pending_bytes
+            or self._pending_bytes > settings.max_pending_bytes_per_room
+        ):
             log.warning("%s on '%s': too many incomplete updates", connection.peer, self.slug)
             self._metrics.refused.labels("pending").inc()
             connection.close(
                 CLOSE_POLICY, Text("too many updates whose dependencies never arrived")
             )
-            self.staging.rebuild()
+            self._drop_pending()
+
+    def unload(self) -> None:
+        """The room is gone from the process: free its staging copy (see ``Staging.close``)."""
+        if self._staging_timer is not None:
+            self._staging_timer.cancel()
+            self._staging_timer = None
+        if self._staging is not None:
+            self._staging.close()
+            self._staging = None
+        self._pending_bytes = 0
+
+    def _drop_pending(self) -> None:
+        """Rebuild staging from the accepted state: every connection's waiting parts go.
+
+        Parts wait only for updates sent out of order (a stock client sends in order on one
+        socket) or built on a refused one; a client whose parts went sends them again when it
+        next syncs.
+        """
+        if self._staging is not None:
+            self._staging.rebuild()
+        self._pending_bytes = 0
+        for connection in self.connections:
+            connection.pending_bytes = 0
 
     def _refuse(
-        self, connection: Connection, message: SyncMessage, reason: Text, *, resync: bool = True
+        self,
+        connection: Connection,
+        message: SyncMessage | None,
+        reason: Text,
+        *,
+        resync: bool = True,
     ) -> None:
         count = self._refusals.get(connection, 0) + 1
         self._refusals[connection] = count
@@ -262,28 +323,16 @@ class Room:
         connection.send(permission_denied(reason.render(connection.language)))
         if count > self._settings.max_refusals:
             connection.close(CLOSE_POLICY, Text("too many refused updates"))
-        elif resync and message.kind == YSyncMessageType.SYNC_UPDATE:
+        elif resync and message and message.kind == YSyncMessageType.SYNC_UPDATE:
             # Resync: the client answers with what the server lacks. A refused step 2 gets no
             # new step 1, so a client holding refused changes cannot loop.
             connection.send(sync_step1(self._state_vector()))
 
     def _receive_awareness(self, connection: Connection, entries: list[AwarenessEntry]) -> None:
-        changed: list[AwarenessEntry] = []
-        for entry in entries:
-            current = self._presence.get(entry.client_id)
-            if current is not None and current.owner not in (connection, None):
-                continue  # a client id belongs to the connection that announced it first
-            if current is None and entry.client_id not in connection.awareness_ids:
-                if len(connection.awareness_ids) >= MAX_AWARENESS_IDS_PER_CONNECTION:
-                    continue
-                connection.awareness_ids += (entry.client_id,)
-            clock = current.clock if current else 0
-            if clock < entry.clock or (
-                clock == entry.clock and entry.state is None and current and current.state
-            ):
-                entry = _named(entry, connection.display_name)
-                self._presence[entry.client_id] = _Presence(entry.clock, entry.state, connection)
-                changed.append(entry)
+        changed, refused = self._presence.receive(connection, entries)
+        if refused:
+            reason = text("presence refused: {reason}", reason=UNSAFE_CLIENT_ID)
+            self._refuse(connection, None, reason)
         if changed:
             self._share_awareness(changed)
 
@@ -291,13 +340,6 @@ class Room:
         message = awareness_message(entries)
         self._broadcast(message)
         self._fanout.publish(self.charter_id, Kind.awareness, message)
-
-    def _present_entries(self) -> list[AwarenessEntry]:
-        return [
-            AwarenessEntry(client_id, p.clock, p.state)
-            for client_id, p in self._presence.items()
-            if p.state is not None
-        ]
 
     # Server-side changes and access
 
@@ -336,10 +378,7 @@ class Room:
         elif kind is Kind.awareness:
             message = read_message(payload)
             if isinstance(message, AwarenessMessage):
-                now = time.monotonic()
-                for entry in message.entries:
-                    presence = _Presence(entry.clock, entry.state, None, now)
-                    self._presence[entry.client_id] = presence
+                self._presence.receive_remote(message.entries, time.monotonic())
                 self._broadcast(payload)
 
     def expire_remote_presence(self, older_than: float) -> None:
@@ -348,12 +387,7 @@ class Room:
         Clients renew their presence every 15 seconds (y-protocols); one whose process died is
         never removed by that process, so the others drop it, and tell their own clients.
         """
-        gone = []
-        for client_id, presence in list(self._presence.items()):
-            if presence.owner is None and presence.renewed < older_than:
-                del self._presence[client_id]
-                if presence.state is not None:
-                    gone.append(AwarenessEntry(client_id, presence.clock + 1, None))
+        gone = self._presence.expire_remote(older_than)
         if gone:
             self._broadcast(awareness_message(gone))
 
@@ -441,16 +475,6 @@ class Room:
         direct = sum(connection.send(message, frame) for connection in list(self.connections))
         self._metrics.frames_direct.inc(direct)
         self._metrics.frames_queued.inc(len(self.connections) - direct)
-
-
-def _named(entry: AwarenessEntry, display_name: str) -> AwarenessEntry:
-    """Others see the member's own display name, whatever name the client claims."""
-    if entry.state is None or not display_name:
-        return entry
-    user = entry.state.get("user")
-    user = dict(user) if isinstance(user, dict) else {}
-    user["name"] = display_name
-    return AwarenessEntry(entry.client_id, entry.clock, {**entry.state, "user": user})
 
 
 def _log_failure(future: Any) -> None:

@@ -24,6 +24,7 @@ from charter_drafts.permissions import Member
 from charter_drafts.texts import text
 from server.live.events import EventHub
 from server.live.fanout import Fanout, Kind
+from server.live.memory import release_freed_memory
 from server.live.room import Room
 from server.live.writer import UpdateWriter
 from server.metrics import Metrics
@@ -248,8 +249,10 @@ class Rooms:
             if room.connections or room.pending or self._rooms.get(room.slug) is not room:
                 return
             del self._rooms[room.slug]
+            room.unload()
             await self._fanout.unsubscribe(room.charter_id)
             log.info("room %s unloaded", room.slug)
+            release_freed_memory()
         finally:
             if self._unloads.get(room.slug) is asyncio.current_task():
                 del self._unloads[room.slug]

@@ -28,10 +28,9 @@ import asyncio
 import logging
 from http import HTTPStatus
 from typing import Any, cast
-from urllib.parse import unquote
 
 from uvicorn.config import Config
-from uvicorn.protocols.utils import ClientDisconnected, get_local_addr, get_remote_addr, is_ssl
+from uvicorn.protocols.utils import ClientDisconnected, get_remote_addr
 from uvicorn.server import ServerState
 from websockets.exceptions import InvalidState
 from websockets.frames import Frame, Opcode
@@ -39,7 +38,7 @@ from websockets.http11 import Request, Response
 from websockets.protocol import SEND_EOF, Protocol, Side, State
 from websockets.server import ServerProtocol
 
-from server.live.websocket_shared import scope_headers, shared_by
+from server.live.websocket_shared import shared_by
 
 log = logging.getLogger(__name__)
 # websockets' own per-connection lines ("connection open", "connection closed") repeat ours.
@@ -50,8 +49,9 @@ ASGIMessage = dict[str, Any]
 # Bytes read while waiting for the end of an upgrade request before the connection is dropped
 # (uvicorn hands over whole requests; websockets answers 431 to a header line over 8 KiB).
 MAX_REQUEST_BYTES = 64 * 1024
-CLOSE_TIMEOUT = 10.0  # seconds to wait for the peer's answer to our close frame
-ASGI = {"version": "3.0", "spec_version": "2.4"}
+# Seconds to wait for the peer's answer to our close frame (or for a full send buffer to drain
+# once we closed); then the connection is dropped.
+CLOSE_TIMEOUT = 5.0
 
 
 class WebSocketProtocol(asyncio.Protocol):
@@ -162,7 +162,7 @@ class WebSocketProtocol(asyncio.Protocol):
         elif not self._close_sent and self._frames is not None:
             self._tell_disconnect(1012, "")
             self._close(self._frames, 1012, "")
-        transport.close()
+        self._shut()
 
     def keepalive(self) -> None:
         """Called every ping interval: ping, or close if the previous ping went unanswered."""
@@ -203,7 +203,9 @@ class WebSocketProtocol(asyncio.Protocol):
             self._waiter = None
 
     async def send(self, message: ASGIMessage) -> None:
-        if self._drain is not None:
+        # A close does not wait for the buffer to drain: a peer that never reads would hold it
+        # (and the socket) for good. It is written behind what waits; the abort timer ends it.
+        if self._drain is not None and message["type"] != "websocket.close":
             await asyncio.shield(self._drain)
         if self._lost:
             raise ClientDisconnected()
@@ -296,28 +298,7 @@ class WebSocketProtocol(asyncio.Protocol):
         server = self._server
         transport = self._transport
         assert transport is not None
-        raw_path, _, query = request.path.partition("?")
-        subprotocols = [
-            token.strip()
-            for header in request.headers.get_all("Sec-WebSocket-Protocol")
-            for token in header.split(",")
-        ]
-        self._scope = scope = {
-            "type": "websocket",
-            "asgi": ASGI,
-            "http_version": "1.1",
-            "scheme": "wss" if is_ssl(transport) else "ws",
-            "server": get_local_addr(transport),
-            "client": get_remote_addr(transport),
-            "root_path": server.root_path,
-            "path": server.root_path + unquote(raw_path),
-            "raw_path": (server.root_path + raw_path).encode("latin-1"),
-            "query_string": query.encode("latin-1"),
-            "headers": scope_headers(request),
-            "subprotocols": subprotocols,
-            "state": server.app_state.copy(),
-            "extensions": {},
-        }
+        self._scope = scope = server.scope_of(request, transport)
         self._put({"type": "websocket.connect"})
         task = asyncio.get_running_loop().create_task(self._run_app(scope))
         server.state.tasks.add(task)
@@ -336,7 +317,7 @@ class WebSocketProtocol(asyncio.Protocol):
                 log.error("%s: the application neither accepted nor refused", self._peer())
             self._end(HTTPStatus.INTERNAL_SERVER_ERROR, 1000)
         if self._close_timer is None and self._transport is not None:
-            self._transport.close()
+            self._shut()
 
     def _end(self, status: HTTPStatus, code: int) -> None:
         """The app is done: refuse an upgrade it never answered, close a socket it left open."""
@@ -430,9 +411,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._close_sent = True
         self._write_out(frames)
         self._resume_reading()  # for the peer's answer
-        if self._close_timer is None and self._transport is not None:
-            loop = asyncio.get_running_loop()
-            self._close_timer = loop.call_later(CLOSE_TIMEOUT, self._transport.close)
+        self._abort_later()
 
     def _write_out(self, protocol: Protocol) -> None:
         """Write what the websocket protocol has for the network; close at its end of stream."""
@@ -446,7 +425,7 @@ class WebSocketProtocol(asyncio.Protocol):
         if data and not transport.is_closing():
             transport.write(data)
         if end:
-            transport.close()
+            self._shut()
 
     # Events for the app
 
@@ -480,7 +459,28 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def _abort(self) -> None:
         if self._transport is not None:
-            self._transport.close()
+            self._shut()
+
+    def _shut(self) -> None:
+        """Close the TCP connection once what is buffered is sent, or ``CLOSE_TIMEOUT`` from
+        now whatever is left: a peer that stops reading would keep it open for good."""
+        transport = self._transport
+        assert transport is not None
+        transport.close()
+        self._abort_later()
+
+    def _abort_later(self) -> None:
+        if self._close_timer is None and self._transport is not None and not self._lost:
+            loop = asyncio.get_running_loop()
+            self._close_timer = loop.call_later(CLOSE_TIMEOUT, self._abort_now)
+
+    def _abort_now(self) -> None:
+        self._close_timer = None
+        transport = self._transport
+        if transport is not None and not self._lost:
+            unsent = transport.get_write_buffer_size()
+            log.info("%s: closing timed out; dropped with %d bytes unsent", self._peer(), unsent)
+            transport.abort()
 
     def _peer(self) -> str:
         client = get_remote_addr(self._transport) if self._transport else None

@@ -13,11 +13,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, cast
+from urllib.parse import unquote
 
 from uvicorn.config import Config
+from uvicorn.protocols.utils import get_local_addr, get_remote_addr, is_ssl
 from uvicorn.server import ServerState
 from websockets.http11 import Request
 
+ASGI = {"version": "3.0", "spec_version": "2.4"}
 PING_GROUPS = 10  # the sockets are pinged in this many groups, one after the other
 # Headers whose values are the same for many sockets: each distinct (name, value) is kept once
 # for all of them, as is every header name.
@@ -80,6 +83,31 @@ class Shared:
         self._joined = 0
         self._turn = 0
         self._pinger: asyncio.TimerHandle | None = None
+
+    def scope_of(self, request: Request, transport: asyncio.Transport) -> dict[str, Any]:
+        """The ASGI scope of an upgrade request."""
+        raw_path, _, query = request.path.partition("?")
+        subprotocols = [
+            token.strip()
+            for header in request.headers.get_all("Sec-WebSocket-Protocol")
+            for token in header.split(",")
+        ]
+        return {
+            "type": "websocket",
+            "asgi": ASGI,
+            "http_version": "1.1",
+            "scheme": "wss" if is_ssl(transport) else "ws",
+            "server": get_local_addr(transport),
+            "client": get_remote_addr(transport),
+            "root_path": self.root_path,
+            "path": self.root_path + unquote(raw_path),
+            "raw_path": (self.root_path + raw_path).encode("latin-1"),
+            "query_string": query.encode("latin-1"),
+            "headers": scope_headers(request),
+            "subprotocols": subprotocols,
+            "state": self.app_state.copy(),
+            "extensions": {},
+        }
 
     def watch(self, socket: Pinged) -> None:
         self.groups[self._joined % PING_GROUPS].add(socket)

@@ -113,11 +113,11 @@ async def ask(request: Request) -> JSONResponse:
     """A public request: throttled per address, pending until the secretariat verifies it."""
     services = services_of(request)
     address = f"address:{request.client.host if request.client else '?'}"
-    wait = services.request_throttle.retry_after(address)
+    wait = await services.request_throttle.retry_after(address)
     if wait:
         refusal = text("too many requests from here; try again in {wait} s", wait=wait)
         raise TooMany(refusal, retry_after=wait)
-    services.request_throttle.fail(address)  # every request counts, well-formed or not
+    await services.request_throttle.fail(address)  # every request counts, well-formed or not
     async with charter_call(request) as c:
         data = await read_json(request, EndorsementRequest)
         o = data.organisation

@@ -58,8 +58,8 @@ async def sign_in_user(
     address = connection.client.host if connection.client else "?"
     keys = (f"account:{account}", f"address:{address}")
     wait = max(
-        services.account_throttle.retry_after(keys[0]),
-        services.address_throttle.retry_after(keys[1]),
+        await services.account_throttle.retry_after(keys[0]),
+        await services.address_throttle.retry_after(keys[1]),
     )
     if wait:
         refusal = text("too many failed sign-ins; try again in {wait} s", wait=wait)
@@ -68,14 +68,14 @@ async def sign_in_user(
         try:
             user = await authenticate(session, email, password)
         except DomainError:
-            services.account_throttle.fail(keys[0])
-            services.address_throttle.fail(keys[1])
+            await services.account_throttle.fail(keys[0])
+            await services.address_throttle.fail(keys[1])
             audit.record(session, "session.refused", actor_id=None, target=f"account:{account}")
             await session.commit()
             raise
         audit.record(session, "session.start", actor_id=user.id, target=f"user:{user.id}")
         await session.commit()
-    services.account_throttle.clear(keys[0])
+    await services.account_throttle.clear(keys[0])
     return user
 
 
