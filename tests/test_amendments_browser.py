@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Locator, Page, async_playwright, expect
 
-from tests.browsers import CHARTER_PAGE, CHROMIUM, CHROMIUM_ARGS, DEADLINE_MS, require_chromium
+from tests.browsers import (
+    CHARTER_PAGE,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEADLINE_MS,
+    EDITOR_TEXT,
+    require_chromium,
+)
 from tests.servers import DEMO_PASSWORD, ServerProcess, eventually_async
 
 pytestmark = [
@@ -46,16 +53,14 @@ def api_body(server: ServerProcess) -> str:
 
 
 def body_editor(page: Page) -> Locator:
-    """The clause body's editor: by the editor's DOM contract (``data-clause``, ``data-field``,
-    CodeMirror's ``.cm-content``), or the plain field of the client before it."""
-    return page.locator(
-        f'[data-clause="{CLAUSE}"] [data-field="body"] .cm-content, '
-        f'li.clause[data-clause-id="{CLAUSE}"] textarea.clause-body'
-    )
+    """The clause body's editor, by the editor's DOM contract (``data-clause``, ``data-field``,
+    CodeMirror's ``.cm-content``)."""
+    return page.locator(f'[data-clause="{CLAUSE}"] [data-field="body"] .cm-content')
 
 
 async def shown_text(editor: Locator) -> str:
-    text: str = await editor.evaluate("el => el.tagName === 'TEXTAREA' ? el.value : el.innerText")
+    """The text the editor shows, without others' carets drawn over it."""
+    text: str = await editor.evaluate(EDITOR_TEXT)
     return text
 
 
