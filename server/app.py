@@ -19,7 +19,15 @@ from server.live.endpoint import live_socket
 from server.live.entry import LiveEntry
 from server.services import Services
 from server.settings import Settings
-from server.web import errors, forms, pages, report, review, versions_pages
+from server.web import (
+    endorsement_pages,
+    errors,
+    forms,
+    pages,
+    report,
+    review,
+    versions_pages,
+)
 from server.web.routes import (
     amendments,
     charters,
@@ -71,6 +79,7 @@ def create_app(settings: Settings) -> LiveEntry:
             *review.routes,
             *report.routes,
             *versions_pages.routes,
+            *endorsement_pages.routes,
             *charters.routes,
             *clauses.routes,
             *amendments.routes,

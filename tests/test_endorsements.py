@@ -73,13 +73,17 @@ def state(server: ServerProcess) -> Any:
 
 
 def test_the_campaign_from_endorsement_to_reconfirmation(people: ServerProcess) -> None:
-    with client(people, EDITOR) as http:
+    # The demo has its own: two cities endorsed 0.1, a network withdrew, one request waits.
+    base = counts(people)
+    assert base["by_version"]["0.1"] == 2
+    assert base["pending"] == 1
+    with client(people, SECRETARIAT) as http:
         first = http.post(f"{CHARTER}/versions/0.1/endorsements", json=SIGNATORY)
         again = http.post(f"{CHARTER}/versions/0.1/endorsements", json=SIGNATORY)
     assert first.status_code == 201, first.text
     assert first.json()["status"] == "verified"
     assert (again.status_code, again.json()["id"]) == (200, first.json()["id"])
-    assert [e["signatory_name"] for e in endorsers(people, "0.1")] == ["Elena Rossi"]
+    assert "Elena Rossi" in [e["signatory_name"] for e in endorsers(people, "0.1")]
 
     pending = ask(people, "Red de Acogida")
     assert pending.status_code == 202, pending.text
@@ -87,7 +91,7 @@ def test_the_campaign_from_endorsement_to_reconfirmation(people: ServerProcess) 
     refused = ask(people, "Spam Org")
     names = [e["organisation"]["name"] for e in endorsers(people, "0.1")]
     assert "Red de Acogida" not in names
-    assert counts(people)["pending"] == 2
+    assert counts(people)["pending"] == base["pending"] + 2
     with client(people, SECRETARIAT) as http:
         verified = http.post(f"{ENDORSEMENTS}/{pending.json()['id']}/verify")
         rejected = http.post(
@@ -98,13 +102,10 @@ def test_the_campaign_from_endorsement_to_reconfirmation(people: ServerProcess) 
     assert rejected.json()["status"] == "rejected"
     assert twice.status_code == 409
     listed = endorsers(people, "0.1")
-    assert [e["organisation"]["name"] for e in listed] == [
-        "Demo municipality of Lampedusa",
-        "Red de Acogida",
-    ]
-    assert listed[1]["organisation"]["country"] == "ES"
-    assert listed[1]["statement"] == "<b>We</b> support it."  # text; pages escape it
-    assert "contact_email" not in listed[1]
+    theirs = next(e for e in listed if e["organisation"]["name"] == "Red de Acogida")
+    assert theirs["organisation"]["country"] == "ES"
+    assert theirs["statement"] == "<b>We</b> support it."  # text; pages escape it
+    assert "contact_email" not in theirs
     assert "Spam Org" not in str(listed)
 
     with client(people, COMMENTER) as http:
@@ -116,35 +117,38 @@ def test_the_campaign_from_endorsement_to_reconfirmation(people: ServerProcess) 
         withdrawn = http.post(f"{ENDORSEMENTS}/{commenter.json()['id']}/withdraw")
     assert withdrawn.json()["status"] == "withdrawn"
     numbers = counts(people)
-    assert numbers["by_version"]["0.1"] == 2
-    assert numbers["by_kind"] == {"local_government": 1, "civil_society": 1}
-    assert numbers["by_country"] == {"IT": 1, "ES": 1}
-    assert numbers["pending"] == 0
-    assert numbers["over_time"][-1][1] == 2
+    assert numbers["by_version"]["0.1"] == base["by_version"]["0.1"] + 2
+    kinds = base["by_kind"]
+    assert numbers["by_kind"] == {
+        **kinds,
+        "international_organisation": kinds.get("international_organisation", 0) + 1,
+        "civil_society": kinds.get("civil_society", 0) + 1,
+    }
+    assert numbers["by_country"]["ES"] == base["by_country"].get("ES", 0) + 2
+    assert numbers["pending"] == base["pending"]
+    assert numbers["over_time"][-1][1] == base["over_time"][-1][1] + 2
 
     with client(people, SECRETARIAT) as http:
-        assert (
-            http.post(CHARTER + "/versions", json={"number": "0.2", "title": "T"}).status_code
-            == 201
-        )
+        made = http.post(CHARTER + "/versions", json={"number": "0.2", "title": "T"})
+        assert made.status_code == 201
     assert endorsers(people, "0.2") == []
-    assert len(endorsers(people, "0.1")) == 2  # still listed under the version they signed
-    with client(people, EDITOR) as http:
-        renewed = http.post(
-            f"{ENDORSEMENTS}/{first.json()['id']}/reconfirm", json={"version": "0.2"}
-        )
-        older = http.post(f"{ENDORSEMENTS}/{first.json()['id']}/reconfirm", json={"version": "0.1"})
+    assert len(endorsers(people, "0.1")) == numbers["by_version"]["0.1"]  # listed as signed
+    with client(people, SECRETARIAT) as http:
+        path = f"{ENDORSEMENTS}/{first.json()['id']}/reconfirm"
+        renewed = http.post(path, json={"version": "0.2"})
+        older = http.post(path, json={"version": "0.1"})
     assert renewed.status_code == 201, renewed.text
     assert renewed.json()["previous"] == first.json()["id"]
     assert older.status_code == 400
     assert [e["signatory_name"] for e in endorsers(people, "0.2")] == ["Elena Rossi"]
     numbers = counts(people)
-    assert numbers["by_version"] == {"0.1": 2, "0.2": 1}
-    assert numbers["reconfirmation"] == {"0.2": 0.5}
+    assert numbers["by_version"]["0.2"] == 1
+    earlier = numbers["by_version"]["0.1"]
+    assert numbers["reconfirmation"] == {"0.2": round(1 / earlier, 3)}
     with client(people, SECRETARIAT) as http:
         table = http.get(ENDORSEMENTS + ".csv")
     rows = list(csv.DictReader(io.StringIO(table.text)))
-    assert {r["status"] for r in rows} == {"verified", "rejected", "withdrawn"}
+    assert {r["status"] for r in rows} == {"verified", "rejected", "withdrawn", "pending"}
     assert any(r["contact_email"] == "ana@example.org" for r in rows)
 
 

@@ -21,6 +21,14 @@ from charter_drafts.deliberation.merge import clause_text
 from charter_drafts.document.schema import clauses_of, load_document
 from charter_drafts.document.update_log import append_updates, load_state
 from charter_drafts.document.words import utf8_offset
+from charter_drafts.endorsements.endorsements import (
+    NewOrganisation,
+    Request,
+    Signatory,
+    endorse,
+    request_endorsement,
+    withdraw,
+)
 from charter_drafts.models import Charter, Membership, User
 from charter_drafts.people.memberships import as_member
 from charter_drafts.permissions import Member
@@ -163,4 +171,44 @@ async def seed_history(session: AsyncSession, charter: Charter) -> None:
         charter,
         deletion,
         "Cities act on it through their partnerships; the clause stays.",
+    )
+
+
+async def seed_endorsements(session: AsyncSession, charter: Charter) -> None:
+    """Endorsements of 0.1: two cities, a network that withdrew, one public request waiting."""
+    assert charter.id is not None
+    elena = await _member(session, charter.id, "editor@example.org")
+    edouard = await _member(session, charter.id, "editor2@example.org")
+    chiara = await _member(session, charter.id, "commenter@example.org")
+    await endorse(
+        session,
+        elena,
+        charter,
+        "0.1",
+        Signatory(
+            "Elena Editor",
+            "Deputy mayor for social affairs",
+            "An island of arrivals knows what welcome takes.",
+        ),
+    )
+    await endorse(
+        session,
+        edouard,
+        charter,
+        "0.1",
+        Signatory("Edouard Editor", "Councillor for international relations"),
+    )
+    withdrawn, _added = await endorse(
+        session, chiara, charter, "0.1", Signatory("Chiara Commenter", "Coordinator")
+    )
+    await withdraw(session, chiara, charter, withdrawn)
+    await request_endorsement(
+        session,
+        charter,
+        Request(
+            NewOrganisation("Demo refugee council", "civil_society", "DE"),
+            Signatory("Jonas Beispiel", "Chair", "We will follow its implementation."),
+            "jonas@example.org",
+        ),
+        "0.1",
     )

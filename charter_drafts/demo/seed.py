@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from charter_drafts.charters import NewClause, create_charter
 from charter_drafts.demo.content import DEMO_CLAUSES, DEMO_SLUG, DEMO_SUMMARY, DEMO_TITLE
-from charter_drafts.demo.history import seed_history
+from charter_drafts.demo.history import seed_endorsements, seed_history
 from charter_drafts.errors import Conflict
 from charter_drafts.models import Charter, OrganisationKind, Role
 from charter_drafts.people.accounts import create_user, find_user
@@ -112,6 +112,7 @@ async def seed_demo(session: AsyncSession) -> bool:
     await session.commit()
     if created:
         await seed_history(session, charter)
+        await seed_endorsements(session, charter)
     if not added:
         log.info("demo charter '%s' and its members already present", DEMO_SLUG)
     return added

@@ -4,6 +4,42 @@ from __future__ import annotations
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
+        "endorse.endorsers": "Endorsed by",
+        "endorse.none": "No organisation has endorsed this version yet.",
+        "endorse.org_name": "Organisation",
+        "endorse.org_kind": "Kind of organisation",
+        "endorse.country": "Country",
+        "endorse.city": "City (for a local government)",
+        "endorse.website": "Website (optional)",
+        "endorse.signatory": "Signatory's name",
+        "endorse.signatory_title": "Signatory's title",
+        "endorse.contact": "Contact e-mail (not published)",
+        "endorse.statement": "Statement (optional, at most 2,000 characters)",
+        "endorse.public": "List us publicly among the endorsers",
+        "endorse.ask": "Endorse this charter",
+        "endorse.ask_help": "The secretariat checks each request before it is listed.",
+        "endorse.send": "Send the request",
+        "endorse.thanks_title": "Thank you",
+        "endorse.thanks": (
+            "Your request was received. The secretariat will check it before it is listed."
+        ),
+        "endorse.member": "Endorse this version for your organisation",
+        "endorse.send_member": "Endorse",
+        "endorse.done": "Your organisation endorses this version.",
+        "endorse.newer": (
+            "You endorsed {old}; {new} is out. Compare them, then confirm your "
+            "endorsement for {new}."
+        ),
+        "endorse.reconfirm": "Confirm for this version",
+        "endorse.dashboard": "Endorsement campaign",
+        "endorse.pending": "Requests to verify",
+        "endorse.no_pending": "No request waits.",
+        "endorse.verify": "Verify",
+        "endorse.by_version": "Endorsements by version",
+        "endorse.by_kind": "By kind of organisation",
+        "endorse.by_country": "By country",
+        "endorse.over_time": "Endorsements over time (cumulative)",
+        "endorse.reconfirmed": "Endorsers of an earlier version who confirmed each later one:",
         "version.list": "Published versions",
         "version.none": "No version published yet.",
         "version.read": "Read",
@@ -128,6 +164,44 @@ MESSAGES: dict[str, dict[str, str]] = {
         "language": "Language",
     },
     "fr": {
+        "endorse.endorsers": "Soutenue par",
+        "endorse.none": "Aucune organisation n’a encore soutenu cette version.",
+        "endorse.org_name": "Organisation",
+        "endorse.org_kind": "Type d’organisation",
+        "endorse.country": "Pays",
+        "endorse.city": "Ville (pour une collectivité locale)",
+        "endorse.website": "Site web (facultatif)",
+        "endorse.signatory": "Nom du ou de la signataire",
+        "endorse.signatory_title": "Fonction du ou de la signataire",
+        "endorse.contact": "Courriel de contact (non publié)",
+        "endorse.statement": "Déclaration (facultative, 2 000 caractères au plus)",
+        "endorse.public": "Nous faire figurer publiquement parmi les soutiens",
+        "endorse.ask": "Soutenir cette charte",
+        "endorse.ask_help": "Le secrétariat vérifie chaque demande avant de la publier.",
+        "endorse.send": "Envoyer la demande",
+        "endorse.thanks_title": "Merci",
+        "endorse.thanks": (
+            "Votre demande a bien été reçue. Le secrétariat la vérifiera avant de la publier."
+        ),
+        "endorse.member": "Soutenir cette version au nom de votre organisation",
+        "endorse.send_member": "Soutenir",
+        "endorse.done": "Votre organisation soutient cette version.",
+        "endorse.newer": (
+            "Vous avez soutenu la version {old} ; la {new} est parue. Comparez-les, "
+            "puis confirmez votre soutien pour la {new}."
+        ),
+        "endorse.reconfirm": "Confirmer pour cette version",
+        "endorse.dashboard": "Campagne de soutiens",
+        "endorse.pending": "Demandes à vérifier",
+        "endorse.no_pending": "Aucune demande en attente.",
+        "endorse.verify": "Vérifier",
+        "endorse.by_version": "Soutiens par version",
+        "endorse.by_kind": "Par type d’organisation",
+        "endorse.by_country": "Par pays",
+        "endorse.over_time": "Soutiens dans le temps (cumulés)",
+        "endorse.reconfirmed": (
+            "Soutiens d’une version antérieure confirmés pour chaque version suivante :"
+        ),
         "version.list": "Versions publiées",
         "version.none": "Aucune version publiée pour l’instant.",
         "version.read": "Lire",

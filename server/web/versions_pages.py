@@ -20,6 +20,13 @@ from charter_drafts.publishing.models import Version, VersionClause
 from charter_drafts.publishing.versions import get_version, publish, versions_of
 from charter_drafts.usertext import render_markdown
 from server.callers.language import language_of
+from server.web.endorsement_pages import (
+    endorsers_section,
+    is_latest,
+    member_form,
+    request_form,
+    version_endorsers,
+)
 from server.web.i18n import translate
 from server.web.pages import page
 from server.web.review import diff_html
@@ -68,6 +75,7 @@ async def versions_page(
         names = {v.id: await publisher_name(c, v) for v in found}
         member = can(c.member, Action.read_draft, c.target)
         may_publish = can(c.member, Action.publish, c.target)
+        may_follow = can(c.member, Action.manage_endorsements, c.target)
     slug = escape(c.charter.slug)
     items = []
     for index, version in enumerate(found):
@@ -100,7 +108,13 @@ async def versions_page(
     )
     title = f"{c.charter.title} · {translate(language_of(request), 'version.list')}"
     main = (
-        f'<main class="versions"><p><a href="/charters/{slug}">{escape(c.charter.title)}</a></p>'
+        f'<main class="versions"><p><a href="/charters/{slug}">{escape(c.charter.title)}</a>'
+        + (
+            f' · <a href="/charters/{slug}/endorsements">{_t(request, "endorse.dashboard")}</a>'
+            if may_follow
+            else ""
+        )
+        + "</p>"
         f"<h1>{_t(request, 'version.list')}</h1>{form}"
         f'<ol class="versions">{listing}</ol></main>'
     )
@@ -179,6 +193,13 @@ async def version_page(request: Request) -> Response:
         published = await get_version(c.session, c.charter_id, request.path_params["number"])
         publisher = await publisher_name(c, published.version)
         member = can(c.member, Action.read_draft, c.target)
+        number_asked = published.version.number
+        endorsing = endorsers_section(request, await version_endorsers(c, number_asked))
+        if await is_latest(c, number_asked):
+            own = await member_form(request, c, number_asked)
+            endorsing += own or (
+                "" if member else request_form(request, c.charter.slug, number_asked)
+            )
     version = published.version
     slug, number = escape(c.charter.slug), escape(version.number)
     preamble = translate(language_of(request), "preamble")
@@ -202,7 +223,7 @@ async def version_page(request: Request) -> Response:
         f" · {escape(publisher)}</p>"
         f'<div class="notes">{render_markdown(version.notes)}</div>'
         + (f'<p class="merged">{_t(request, "version.merged")} {len(merged)}</p>' if merged else "")
-        + f"{_exports(request, slug, version.number)}{clauses}</main>"
+        + f"{_exports(request, slug, version.number)}{clauses}{endorsing}</main>"
     )
     title = f"{version.charter_title} {version.number}"
     return HTMLResponse(

@@ -1,0 +1,79 @@
+"""Endorsements in real Chromium: a visitor asks to endorse with the public form; the
+secretariat verifies the request in its queue; the public endorsers list then shows it; the
+campaign's charts render."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect, sync_playwright
+
+from tests.browsers import Browsing, launch, require_chromium, submit_sign_in
+from tests.servers import ServerProcess
+
+pytestmark = [
+    pytest.mark.timeout(180),
+    pytest.mark.parametrize("server", ["sqlite"], indirect=True),
+]
+VERSION_PAGE = "/charters/lampedusa/versions/0.1"
+DASHBOARD = "/charters/lampedusa/endorsements"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    require_chromium()
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browsing(chromium: Browser, server: ServerProcess) -> Iterator[Browsing]:
+    browsing = Browsing(chromium, server.base_url)
+    yield browsing
+    browsing.close()
+
+
+def test_a_visitor_asks_the_secretariat_verifies_the_public_list_shows_it(
+    server: ServerProcess, browsing: Browsing
+) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    visitor = browsing.open()
+    visitor.goto(VERSION_PAGE)
+    form = visitor.page.locator("form.request")
+    form.locator("#e-name").fill("Ciudad Abierta <script>alert(1)</script>")
+    form.locator("#e-kind").select_option("local_government")
+    form.locator("#e-country").select_option("ES")
+    form.locator("#e-city").fill("Valencia")
+    form.locator("#e-signatory_name").fill("Lucía Pérez")
+    form.locator("#e-signatory_title").fill("Deputy mayor")
+    form.locator("#e-contact_email").fill("lucia@example.org")
+    form.locator("#e-statement").fill("We welcome it.")
+    form.locator("button[type=submit]").click()
+    expect(visitor.page.locator("main [role=status]")).to_be_visible()
+
+    reader = browsing.open()
+    reader.goto(VERSION_PAGE)
+    expect(reader.page.locator("section.endorsers")).not_to_contain_text("Ciudad Abierta")
+
+    secretariat = browsing.open()
+    secretariat.goto(f"/sign-in?next={DASHBOARD}")
+    submit_sign_in(secretariat, "secretariat@example.org")
+    page = secretariat.page
+    expect(page).to_have_url(server.base_url + DASHBOARD)
+    request = page.locator("li.pending", has_text="Ciudad Abierta")
+    expect(request).to_contain_text("lucia@example.org")
+    request.locator("form[action$='/verify'] button").click()
+    expect(page.locator("li.pending", has_text="Ciudad Abierta")).to_have_count(0)
+    expect(page.locator("figure.chart svg")).to_have_count(4)
+    page.screenshot(path=ARTIFACTS / "endorsement-dashboard.png", full_page=True)
+
+    reader.page.reload()
+    endorser = reader.page.locator("li.endorser", has_text="Ciudad Abierta")
+    expect(endorser).to_contain_text("Valencia")
+    expect(endorser).to_contain_text("<script>alert(1)</script>")  # shown as text
+    assert browsing.problems() == []
