@@ -195,6 +195,16 @@ def test_who_may_do_what_and_refusals_change_nothing(as_: Any, people: ServerPro
     assert as_(SECRETARIAT).patch(url, json={"status": "resolved"}).status_code == 200
 
 
+def test_a_frozen_clause_can_still_be_commented(as_: Any) -> None:
+    secretariat = as_(SECRETARIAT)
+    frozen = secretariat.patch(CHARTER + "/clauses/participation", json={"frozen": True})
+    assert frozen.status_code == 200
+    try:
+        made(as_(COMMENTER), clause="participation", body="on a frozen clause")
+    finally:
+        secretariat.patch(CHARTER + "/clauses/participation", json={"frozen": False})
+
+
 def test_nobody_writes_once_closed(as_: Any, people: ServerProcess) -> None:
     comment = made(as_(COMMENTER), clause="participation", body="before closing")
     url = f"{COMMENTS}/{comment['id']}"

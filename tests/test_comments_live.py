@@ -110,6 +110,16 @@ async def test_anchors_count_utf16_units_in_non_ascii_text(people: ServerProcess
         anchor = comment_of(people, comment["id"])["anchor"]
         assert quoted(source, anchor) == words, (anchor, source)
         assert not anchor["lost"]
+    # The same from the store, once the room has unloaded (no one connected).
+    placed = {c["id"]: comment_of(people, c["id"])["anchor"] for c in (on_body, tail, on_title)}
+    await eventually_async(lambda: rooms_open(people) == 0, within=30)
+    assert {c: comment_of(people, c)["anchor"] for c in placed} == placed
+
+
+def rooms_open(people: ServerProcess) -> float:
+    metrics = people.get("/metrics", as_=None).text
+    line = next(m for m in metrics.splitlines() if m.startswith("charter_drafts_rooms_open "))
+    return float(line.split()[1])
 
 
 async def test_a_new_comment_reaches_the_event_stream_within_a_second(
