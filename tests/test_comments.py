@@ -223,6 +223,9 @@ def test_nobody_writes_once_closed(as_: Any, people: ServerProcess) -> None:
         assert "closed" in refused.json()["message"]
         assert everything(people) == before
         assert as_(OBSERVER).get(COMMENTS).status_code == 200  # still readable
+        # Moderation is not deliberation: the secretariat may still hide a comment.
+        hidden = secretariat.post(url + "/hide", json={"reason": "abusive, found late"})
+        assert hidden.json()["status"] == "hidden"
     finally:
         assert secretariat.patch(CHARTER, json={"phase": "drafting"}).status_code == 200
     # Consultation: comments are what it is for.
