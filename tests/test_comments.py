@@ -1,9 +1,9 @@
 """Comments over the real server: the contract's shapes, who may do what (and that a refusal
-changes nothing), anchors that follow live edits, the event stream, and hostile bodies."""
+changes nothing), bad input, other charters, and hostile bodies (live edits and the event
+stream: ``test_comments_live``)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -11,7 +11,16 @@ from typing import Any
 import httpx
 import pytest
 
-from server.client import LiveClient
+from tests.commenting import (
+    CHARTER,
+    COMMENTS,
+    clause_json,
+    comment_of,
+    everything,
+    made,
+    post,
+    utf16,
+)
 from tests.hostile import HOSTILE_BODIES, inert_problems
 from tests.people import (
     ANONYMOUS,
@@ -24,11 +33,9 @@ from tests.people import (
     add_accounts,
     client,
 )
-from tests.servers import ServerProcess, eventually_async
+from tests.servers import ServerProcess
 
 pytestmark = pytest.mark.timeout(180)
-CHARTER = "/api/charters/lampedusa"
-COMMENTS = CHARTER + "/comments"
 COMMENT_KEYS = {
     "id",
     "clause",
@@ -61,57 +68,6 @@ def as_(people: ServerProcess) -> Iterator[Any]:
     yield make
     for http in opened:
         http.close()
-
-
-def post(http: httpx.Client, **body: Any) -> httpx.Response:
-    return http.post(COMMENTS, json=body)
-
-
-def made(http: httpx.Client, **body: Any) -> dict[str, Any]:
-    response = post(http, **body)
-    assert response.status_code == 201, response.text
-    comment: dict[str, Any] = response.json()
-    return comment
-
-
-def everything(people: ServerProcess) -> dict[str, Any]:
-    """What a refused call must leave as it was (as the secretariat sees it)."""
-    with client(people, SECRETARIAT) as http:
-        return {"comments": http.get(COMMENTS).json(), "charter": http.get(CHARTER).json()}
-
-
-def new_clause(people: ServerProcess, body: str, title: str = "Scratch") -> str:
-    with client(people, SECRETARIAT) as http:
-        response = http.post(CHARTER + "/clauses", json={"title": title, "body": body})
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
-def utf16(value: str) -> int:
-    return len(value.encode("utf-16-le")) // 2
-
-
-def anchor_on(body: str, words: str, field: str = "body") -> dict[str, Any]:
-    start = utf16(body[: body.index(words)])
-    return {"field": field, "from": start, "to": start + utf16(words)}
-
-
-def quoted(text: str, anchor: dict[str, Any]) -> str:
-    """The UTF-16 range ``[from, to)`` of ``text``, as a browser would cut it."""
-    units = text.encode("utf-16-le")
-    return units[2 * anchor["from"] : 2 * anchor["to"]].decode("utf-16-le")
-
-
-def comment_of(people: ServerProcess, comment_id: int, who: str = EDITOR) -> dict[str, Any]:
-    with client(people, who) as http:
-        found = http.get(COMMENTS).json()["comments"]
-    return next(c for c in found if c["id"] == comment_id)
-
-
-def clause_json(people: ServerProcess, key: str) -> dict[str, Any]:
-    clauses = people.get(CHARTER).json()["clauses"]
-    found: dict[str, Any] = next(c for c in clauses if c["id"] == key)
-    return found
 
 
 def test_a_comment_has_the_contract_shape_and_counts_on_its_clause(as_: Any) -> None:
@@ -239,6 +195,16 @@ def test_who_may_do_what_and_refusals_change_nothing(as_: Any, people: ServerPro
     assert as_(SECRETARIAT).patch(url, json={"status": "resolved"}).status_code == 200
 
 
+def test_a_frozen_clause_can_still_be_commented(as_: Any) -> None:
+    secretariat = as_(SECRETARIAT)
+    frozen = secretariat.patch(CHARTER + "/clauses/participation", json={"frozen": True})
+    assert frozen.status_code == 200
+    try:
+        made(as_(COMMENTER), clause="participation", body="on a frozen clause")
+    finally:
+        secretariat.patch(CHARTER + "/clauses/participation", json={"frozen": False})
+
+
 def test_nobody_writes_once_closed(as_: Any, people: ServerProcess) -> None:
     comment = made(as_(COMMENTER), clause="participation", body="before closing")
     url = f"{COMMENTS}/{comment['id']}"
@@ -257,6 +223,9 @@ def test_nobody_writes_once_closed(as_: Any, people: ServerProcess) -> None:
         assert "closed" in refused.json()["message"]
         assert everything(people) == before
         assert as_(OBSERVER).get(COMMENTS).status_code == 200  # still readable
+        # Moderation is not deliberation: the secretariat may still hide a comment.
+        hidden = secretariat.post(url + "/hide", json={"reason": "abusive, found late"})
+        assert hidden.json()["status"] == "hidden"
     finally:
         assert secretariat.patch(CHARTER, json={"phase": "drafting"}).status_code == 200
     # Consultation: comments are what it is for.
@@ -378,149 +347,6 @@ def test_another_charters_comments_stay_there(as_: Any, people: ServerProcess) -
     )
     # Members of lampedusa only are not members there.
     assert as_(COMMENTER).get("/api/charters/elsewhere/comments").status_code == 403
-
-
-async def test_an_anchor_follows_its_words_through_live_edits(people: ServerProcess) -> None:
-    body = "Cities open their doors to every newcomer and keep them open."
-    key = new_clause(people, body)
-    words = "every newcomer"
-    with client(people, COMMENTER) as http:
-        comment = made(http, clause=key, body="Which ones?", anchor=anchor_on(body, words))
-    assert comment["anchor"] == {**anchor_on(body, words), "quote": words, "lost": False}
-    async with LiveClient.connect(people.ws_url(as_=EDITOR)) as live:
-        await asyncio.wait_for(live.synced.wait(), 10)
-        text = live.text(key, "body")
-        text.insert(0, "Our ")  # before the range
-        current = str(text)
-        at_start = len(current[: current.index(words)].encode())
-        text.insert(at_start, "nearly ")  # right at its start: stays outside
-        current = str(text)
-        inside = len(current[: current.index("newcomer")].encode())
-        text.insert(inside, "single ")  # inside: the range grows
-        current = str(text)
-        after = len(current[: current.index(" and keep")].encode())
-        text.insert(after, " indeed")  # right after its end: stays outside
-        expected = str(text)
-        await eventually_async(lambda: clause_json(people, key)["body"] == expected)
-        anchor = comment_of(people, comment["id"])["anchor"]
-        assert quoted(expected, anchor) == "every single newcomer", anchor
-        assert anchor["quote"] == words
-        assert not anchor["lost"]
-
-        current = str(text)
-        start = len(current[: current.index("every single newcomer")].encode())
-        del text[start : start + len(b"every single newcomer")]
-        expected = str(text)
-        await eventually_async(lambda: clause_json(people, key)["body"] == expected)
-        gone = comment_of(people, comment["id"])["anchor"]
-        assert gone["lost"]
-        assert gone["from"] == gone["to"]
-        assert gone["quote"] == words
-    assert comment_of(people, comment["id"])["clause"] == key
-
-
-async def test_anchors_count_utf16_units_in_non_ascii_text(people: ServerProcess) -> None:
-    body = "Accueil 😀 des réfugiés, 👩‍👩‍👧 familles: égalité 😀!"
-    key = new_clause(people, body, title="Égalité 😀 pour tous")
-    with client(people, COMMENTER) as http:
-        on_body = made(http, clause=key, body="é 😀", anchor=anchor_on(body, "réfugiés, 👩‍👩‍👧"))
-        tail = made(http, clause=key, body="tail", anchor=anchor_on(body, "égalité 😀"))
-        title = "Égalité 😀 pour tous"
-        on_title = made(http, clause=key, body="t", anchor=anchor_on(title, "😀 pour", "title"))
-        # Inside a surrogate pair is not between characters.
-        split = anchor_on(body, "😀")
-        split["to"] -= 1
-        assert post(http, clause=key, body="x", anchor=split).status_code == 400
-    assert on_body["anchor"]["quote"] == "réfugiés, 👩‍👩‍👧"
-    assert on_title["anchor"]["quote"] == "😀 pour"
-    async with LiveClient.connect(people.ws_url(as_=EDITOR)) as live:
-        await asyncio.wait_for(live.synced.wait(), 10)
-        text = live.text(key, "body")
-        text.insert(0, "Déjà 🎉 ")
-        current = str(text)
-        text.insert(len(current[: current.index("des")].encode()), "ç😀")
-        current = str(text)
-        text.insert(len(current[: current.index("familles")].encode()), "🎉é ")
-        current = str(text)
-        text.insert(len(current[: current.index("!")].encode()), "ü")
-        live.text(key, "title").insert(0, "🎉 ")
-        expected = str(text)
-        await eventually_async(lambda: clause_json(people, key)["body"] == expected)
-        await eventually_async(lambda: clause_json(people, key)["title"].startswith("🎉"))
-    final = clause_json(people, key)
-    for comment, words, source in (
-        (on_body, "réfugiés, 👩‍👩‍👧", final["body"]),
-        (tail, "égalité 😀", final["body"]),  # "ü" typed right after its emoji stays outside
-        (on_title, "😀 pour", final["title"]),
-    ):
-        anchor = comment_of(people, comment["id"])["anchor"]
-        assert quoted(source, anchor) == words, (anchor, source)
-        assert not anchor["lost"]
-
-
-async def test_a_new_comment_reaches_the_event_stream_within_a_second(
-    people: ServerProcess,
-) -> None:
-    headers = {"Authorization": f"Bearer {people.token(OBSERVER)}"}
-    async with (
-        httpx.AsyncClient(base_url=people.base_url, headers=headers, timeout=10) as http,
-        http.stream("GET", CHARTER + "/events") as events,
-    ):
-        assert events.status_code == 200
-        lines = events.aiter_lines()
-        assert await anext(lines) == ": connected"
-
-        async def next_event() -> dict[str, Any]:
-            while True:
-                line = await asyncio.wait_for(anext(lines), 1.0)
-                if line.startswith("data: "):
-                    event: dict[str, Any] = json.loads(line[6:])
-                    return event
-
-        writer = {"Authorization": f"Bearer {people.token(COMMENTER)}"}
-        moderator = {"Authorization": f"Bearer {people.token(SECRETARIAT)}"}
-        async with (
-            httpx.AsyncClient(base_url=people.base_url, headers=writer) as commenter,
-            httpx.AsyncClient(base_url=people.base_url, headers=moderator) as secretary,
-        ):
-            response = await commenter.post(
-                COMMENTS, json={"clause": "preamble", "body": "live **news**"}
-            )
-            assert response.status_code == 201
-            event = await next_event()
-            assert event["type"] == "comment"
-            assert event["action"] == "created"
-            assert event["clause"] == "preamble"
-            assert event["comment"] == response.json()
-            comment_id = response.json()["id"]
-            url = f"{COMMENTS}/{comment_id}"
-            await commenter.post(url + "/reactions", json={"reaction": "agree"})
-            event = await next_event()
-            assert (event["action"], event["comment"]["reactions"]["agree"]) == ("reaction", 1)
-            await commenter.post(url + "/report")
-            assert await next_event() == {
-                "type": "comment",
-                "action": "reported",
-                "comment": response.json()["id"],
-                "clause": "preamble",
-            }
-            reply = await commenter.post(
-                COMMENTS, json={"clause": "preamble", "body": "me too", "reply_to": comment_id}
-            )
-            event = await next_event()
-            assert (event["action"], event["comment"]) == ("replied", reply.json())
-            await commenter.patch(url, json={"body": "live news, edited"})
-            event = await next_event()
-            assert (event["action"], event["comment"]["body"]) == ("edited", "live news, edited")
-            await commenter.patch(url, json={"status": "resolved"})
-            event = await next_event()
-            assert (event["action"], event["comment"]["status"]) == ("status", "resolved")
-            await secretary.post(url + "/hide", json={"reason": "test"})
-            event = await next_event()
-            assert event["action"] == "hidden"
-            # Everyone on the stream sees it hidden, without its words.
-            assert (event["comment"]["status"], event["comment"]["body"]) == ("hidden", "")
-            assert event["comment"]["body_html"] == ""
 
 
 @pytest.mark.parametrize("body", HOSTILE_BODIES)
