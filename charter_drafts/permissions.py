@@ -108,7 +108,8 @@ def can(member: Member | None, action: Action, target: Target = None) -> bool:
         return phase is Phase.drafting
     if action in (Action.comment, Action.decide_amendment):
         # Deliberation is open while drafting and in consultation; nobody writes once closed.
-        # An amendment to a frozen clause is refused (a comment on it is not).
+        # Given a frozen clause, refused: amendments pass their clause (a frozen text takes no
+        # change), comments pass the charter (a frozen clause still takes comments).
         return phase is not Phase.closed and not (
             isinstance(target, ClauseTarget) and target.frozen
         )

@@ -151,6 +151,11 @@ FRENCH: dict[str, str] = {
         "le texte en cours a changé les mots que cet amendement change"
     ),
     "this amendment was decided meanwhile": "cet amendement a été tranché entre-temps",
+    "merged": "intégré",
+    "rejected": "rejeté",
+    "withdrawn": "retiré",
+    "verified": "vérifié",
+    "pending": "en attente",
     "the decision is accept or reject": "la décision est accept ou reject",
     "status must be one of: {choices}": "le statut est l’un de : {choices}",
     "reaction must be one of: {choices}": "la réaction est l’une de : {choices}",

@@ -38,9 +38,14 @@ from charter_drafts.structure import (
     delete_clause,
     get_clause,
 )
-from charter_drafts.texts import text
+from charter_drafts.texts import Text, text
 
 MAX_RATIONALE = 10_000
+STATUS_NAMES = {
+    AmendmentStatus.merged.value: Text("merged"),
+    AmendmentStatus.rejected.value: Text("rejected"),
+    AmendmentStatus.withdrawn.value: Text("withdrawn"),
+}
 
 
 class LiveText(Protocol):
@@ -162,7 +167,8 @@ async def _open_for(
     clause = await get_clause(session, charter.id, amendment.clause_key)
     require(member, action, _target(charter, clause.frozen))
     if amendment.status != AmendmentStatus.open.value:
-        raise Conflict(text("this amendment is {status} already", status=amendment.status))
+        status = STATUS_NAMES.get(amendment.status, Text(amendment.status))
+        raise Conflict(text("this amendment is {status} already", status=status))
 
 
 async def revise(

@@ -3,6 +3,7 @@ would do (stale, preview, conflicts); plain data the API and the report render."
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -100,8 +101,15 @@ async def amendment_views(
         + [e.actor_id for e in history],
         [a.organisation_id for a in amendments] + [s.organisation_id for s in supports],
     )
+    supports_of: dict[int, list[AmendmentSupport]] = defaultdict(list)
+    for support in supports:
+        supports_of[support.amendment_id].append(support)
+    history_of: dict[int, list[AmendmentEvent]] = defaultdict(list)
+    for event in history:
+        history_of[event.amendment_id].append(event)
     views = []
     for amendment in amendments:
+        assert amendment.id is not None
         open_ = amendment.status == AmendmentStatus.open.value
         stale = open_ and is_stale(amendment, live)
         preview: dict[str, str] | None = None
@@ -139,8 +147,7 @@ async def amendment_views(
                         ),
                         "at": s.created_at.isoformat(),
                     }
-                    for s in supports
-                    if s.amendment_id == amendment.id
+                    for s in supports_of[amendment.id]
                 ],
                 "history": [
                     {
@@ -149,8 +156,7 @@ async def amendment_views(
                         "reason": e.reason,
                         "at": e.created_at.isoformat(),
                     }
-                    for e in history
-                    if e.amendment_id == amendment.id
+                    for e in history_of[amendment.id]
                 ],
                 "merged_clause": amendment.merged_clause_key,
                 "created_at": amendment.created_at.isoformat(),

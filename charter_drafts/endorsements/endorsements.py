@@ -21,7 +21,7 @@ from charter_drafts.people import audit
 from charter_drafts.people.organisations import find_or_create_organisation
 from charter_drafts.permissions import Action, CharterTarget, Member, require
 from charter_drafts.publishing.models import Version, VersionClause
-from charter_drafts.texts import text
+from charter_drafts.texts import Text, text
 
 MAX_STATEMENT = 2_000
 MAX_NAME = 200
@@ -248,9 +248,22 @@ async def get_endorsement(
     return endorsement
 
 
+STATUS_NAMES = {
+    EndorsementStatus.verified.value: Text("verified"),
+    EndorsementStatus.rejected.value: Text("rejected"),
+    EndorsementStatus.withdrawn.value: Text("withdrawn"),
+    EndorsementStatus.pending.value: Text("pending"),
+}
+
+
+def _already(endorsement: Endorsement) -> Conflict:
+    status = STATUS_NAMES.get(endorsement.status, Text(endorsement.status))
+    return Conflict(text("this endorsement is {status} already", status=status))
+
+
 def _pending(endorsement: Endorsement) -> None:
     if endorsement.status != EndorsementStatus.pending.value:
-        raise Conflict(text("this endorsement is {status} already", status=endorsement.status))
+        raise _already(endorsement)
 
 
 async def verify(
@@ -299,7 +312,7 @@ async def withdraw(
     if not (ours or secretariat):
         raise Forbidden("only the organisation's members may withdraw its endorsement")
     if endorsement.status != EndorsementStatus.verified.value:
-        raise Conflict(text("this endorsement is {status} already", status=endorsement.status))
+        raise _already(endorsement)
     return await _decide(session, member, endorsement, EndorsementStatus.withdrawn, "")
 
 
@@ -339,7 +352,7 @@ async def reconfirm(
     if member.organisation_id is None or member.organisation_id != endorsement.organisation_id:
         raise Forbidden("only the organisation's members may re-confirm its endorsement")
     if endorsement.status != EndorsementStatus.verified.value:
-        raise Conflict(text("this endorsement is {status} already", status=endorsement.status))
+        raise _already(endorsement)
     earlier = await session.get(Version, endorsement.version_id)
     version = await _version(session, charter.id, number)
     assert earlier is not None
