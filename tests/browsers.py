@@ -137,6 +137,12 @@ class Browsing:
             watched.context.close()
 
 
+def follow_sign_in_link(watched: Watched, base_url: str) -> None:
+    """On the charter's public page, the way in for members: to the sign-in form, and back."""
+    watched.page.locator("main a.sign-in-link").click()
+    expect(watched.page).to_have_url(f"{base_url}/sign-in?next={CHARTER_PAGE}")
+
+
 def submit_sign_in(watched: Watched, email: str, password: str = DEMO_PASSWORD) -> None:
     """Fill in and send the sign-in form the page shows (by field id: labels are translated)."""
     page = watched.page
@@ -153,7 +159,8 @@ def open_charter_signed_in(
     events: bool = True,
     **options: Any,
 ) -> Watched:
-    """A new person opens the demo charter, is sent to the sign-in form, signs in, comes back.
+    """A new person opens the demo charter (its published text, for them), follows its sign-in
+    link, signs in and comes back to the live draft.
 
     ``events=False`` cuts the page off from the live event stream (as a proxy that buffers
     Server-Sent Events would), so it learns of changes only from the live socket. Other
@@ -163,7 +170,7 @@ def open_charter_signed_in(
     if not events:
         watched.page.route("**/api/charters/*/events", lambda route: route.abort())
     watched.goto(CHARTER_PAGE)
-    expect(watched.page).to_have_url(f"{browsing.base_url}/sign-in?next={CHARTER_PAGE}")
+    follow_sign_in_link(watched, browsing.base_url)
     submit_sign_in(watched, email)
     expect(watched.page).to_have_url(browsing.base_url + CHARTER_PAGE)
     return watched

@@ -84,10 +84,12 @@ def test_the_list_of_charters_and_the_sign_in_page(
 def test_the_charter_page_as_a_visitor(
     server: ServerProcess, browsing: Browsing, axe_source: str
 ) -> None:
-    """Not signed in, the charter's address leads to the sign-in form, with a way back."""
+    """Not signed in, the charter's address shows its latest published text, its endorsers and
+    the form to endorse it."""
     visitor = browsing.open()
     visitor.goto(CHARTER_PAGE)
-    expect(visitor.page).to_have_url(f"{server.base_url}/sign-in?next={CHARTER_PAGE}")
+    expect(visitor.page.locator("main.version")).to_have_attribute("data-version", "0.1")
+    expect(visitor.page.locator("form.request")).to_be_visible()
     assert scan(visitor.page, axe_source, "charter-as-visitor") == []
     assert browsing.problems() == []
 

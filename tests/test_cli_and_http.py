@@ -97,9 +97,12 @@ def test_pages_render_the_charter_in_english_and_french(server: ServerProcess) -
     )
     assert '<html lang="fr">' in french.text
     assert "Préambule" in french.text
+    # Anyone else reads the latest published version there, with the way in for members.
     anonymous = server.get("/charters/lampedusa", as_=None)
-    assert anonymous.status_code == 303
-    assert anonymous.headers["location"] == "/sign-in?next=/charters/lampedusa"
+    assert anonymous.status_code == 200
+    assert 'data-version="0.1"' in anonymous.text
+    assert "/static/dist/editor.js" not in anonymous.text
+    assert 'href="/sign-in?next=/charters/lampedusa"' in anonymous.text
     assert server.get("/static/dist/editor.js").status_code == 200
     assert server.get("/static/app.css").status_code == 200
     # Only what the browser needs is served: not the client's sources or its packages.

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
+        "public.sign_in": "Members: sign in to take part in the live draft",
+        "public.unpublished": (
+            "This charter has no published version yet. Its members are drafting it."
+        ),
         "endorse.endorsers": "Endorsed by",
         "endorse.none": "No organisation has endorsed this version yet.",
         "endorse.org_name": "Organisation",
@@ -164,6 +168,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "language": "Language",
     },
     "fr": {
+        "public.sign_in": "Membres : connectez-vous pour participer au projet en cours",
+        "public.unpublished": (
+            "Cette charte n’a pas encore de version publiée. Ses membres la rédigent."
+        ),
         "endorse.endorsers": "Soutenue par",
         "endorse.none": "Aucune organisation n’a encore soutenu cette version.",
         "endorse.org_name": "Organisation",

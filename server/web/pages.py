@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from charter_drafts.charters import list_charters
-from charter_drafts.permissions import Action, can, require
+from charter_drafts.permissions import Action, can
 from charter_drafts.texts import LANGUAGES
 from server.callers.auth import Principal
 from server.callers.language import LANGUAGE_COOKIE, language_of
@@ -120,9 +120,12 @@ async def home(request: Request) -> HTMLResponse:
 async def charter(request: Request) -> Response:
     language = language_of(request)
     async with charter_call(request) as c:
-        if c.member is None:
-            return RedirectResponse(f"/sign-in?next={quote(request.url.path)}", status_code=303)
-        require(c.member, Action.read_draft, c.target)
+        if not can(c.member, Action.read_draft, c.target):
+            # Not a member (or not signed in): the published text, for everyone.
+            from server.web.versions_pages import public_charter  # it builds on this module
+
+            return await public_charter(request, c)
+        assert c.member is not None
         can_edit = can(c.member, Action.edit_text, c.target)
     text = await read_charter(c.services, c.charter.slug)
     slug = escape(text.charter.slug)

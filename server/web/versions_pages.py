@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from html import escape
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -17,7 +17,13 @@ from charter_drafts.errors import DomainError
 from charter_drafts.permissions import Action, can, require
 from charter_drafts.publishing.compare import compare
 from charter_drafts.publishing.models import Version, VersionClause
-from charter_drafts.publishing.versions import get_version, publish, versions_of
+from charter_drafts.publishing.versions import (
+    Published,
+    get_version,
+    latest_version,
+    publish,
+    versions_of,
+)
 from charter_drafts.usertext import render_markdown
 from server.callers.language import language_of
 from server.web.endorsement_pages import (
@@ -191,15 +197,40 @@ def _meta(c: CharterCall, version: Version, request: Request) -> str:
 async def version_page(request: Request) -> Response:
     async with charter_call(request) as c:
         published = await get_version(c.session, c.charter_id, request.path_params["number"])
-        publisher = await publisher_name(c, published.version)
-        member = can(c.member, Action.read_draft, c.target)
-        number_asked = published.version.number
-        endorsing = endorsers_section(request, await version_endorsers(c, number_asked))
-        if await is_latest(c, number_asked):
-            own = await member_form(request, c, number_asked)
-            endorsing += own or (
-                "" if member else request_form(request, c.charter.slug, number_asked)
-            )
+        return await _render_version(request, c, published)
+
+
+async def public_charter(request: Request, c: CharterCall) -> Response:
+    """The charter's address for anyone who is not a member: its latest published version, or
+    word that there is none yet; and the way in for members."""
+    path = quote(request.url.path)
+    sign_in = (
+        f'<p class="sign-in-prompt"><a class="sign-in-link" href="/sign-in?next={path}">'
+        f"{_t(request, 'public.sign_in')}</a></p>"
+    )
+    latest = await latest_version(c.session, c.charter_id)
+    if latest is None:
+        title = c.charter.title
+        main = (
+            f'<main class="version unpublished"><h1>{escape(title)}</h1>'
+            f'<p class="charter-summary">{escape(c.charter.summary)}</p>'
+            f"<p>{_t(request, 'public.unpublished')}</p>{sign_in}</main>"
+        )
+        return HTMLResponse(page(request, title, main, caller=c.caller))
+    published = await get_version(c.session, c.charter_id, latest.number)
+    return await _render_version(request, c, published, intro=sign_in)
+
+
+async def _render_version(
+    request: Request, c: CharterCall, published: Published, intro: str = ""
+) -> Response:
+    publisher = await publisher_name(c, published.version)
+    member = can(c.member, Action.read_draft, c.target)
+    number_asked = published.version.number
+    endorsing = endorsers_section(request, await version_endorsers(c, number_asked))
+    if await is_latest(c, number_asked):
+        own = await member_form(request, c, number_asked)
+        endorsing += own or ("" if member else request_form(request, c.charter.slug, number_asked))
     version = published.version
     slug, number = escape(c.charter.slug), escape(version.number)
     preamble = translate(language_of(request), "preamble")
@@ -211,6 +242,11 @@ async def version_page(request: Request) -> Response:
         for cl in published.clauses
     )
     links = [f'<a href="/charters/{slug}/versions">{_t(request, "version.all")}</a>']
+    previous = await _previous(c, version)
+    if previous is not None:
+        links.append(
+            _compare_link(slug, previous, version.number, _t(request, "version.compare_previous"))
+        )
     if member:
         links.append(_compare_link(slug, version.number, LIVE, _t(request, "version.compare_live")))
     merged = json.loads(version.merged_amendments)
@@ -220,7 +256,7 @@ async def version_page(request: Request) -> Response:
         f'<p class="edition">{_t(request, "version.word")} {number} · {escape(version.title)} · '
         f'<time datetime="{version.published_at.isoformat()}">'
         f"{version.published_at:%Y-%m-%d}</time>"
-        f" · {escape(publisher)}</p>"
+        f" · {escape(publisher)}</p>{intro}"
         f'<div class="notes">{render_markdown(version.notes)}</div>'
         + (f'<p class="merged">{_t(request, "version.merged")} {len(merged)}</p>' if merged else "")
         + f"{_exports(request, slug, version.number)}{clauses}{endorsing}</main>"
@@ -229,6 +265,14 @@ async def version_page(request: Request) -> Response:
     return HTMLResponse(
         page(request, title, main, caller=c.caller, head=_meta(c, version, request))
     )
+
+
+async def _previous(c: CharterCall, version: Version) -> str | None:
+    """The number of the version published before ``version``, if any."""
+    for candidate in await versions_of(c.session, c.charter_id):  # newest first
+        if (candidate.major, candidate.minor) < (version.major, version.minor):
+            return candidate.number
+    return None
 
 
 async def compare_page(request: Request) -> Response:
