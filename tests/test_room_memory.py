@@ -28,7 +28,7 @@ def preamble_body(server: ServerProcess) -> str:
 
 async def logged(server: ServerProcess, line: str, count: int) -> None:
     await eventually_async(lambda: server.log_text().count(line) >= count, 30)
-    await asyncio.sleep(2)  # memory is handed back a second after
+    await asyncio.sleep(1.5)  # memory is handed back a second after
 
 
 async def test_loading_and_unloading_a_large_charter_does_not_grow_memory(

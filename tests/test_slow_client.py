@@ -72,7 +72,7 @@ def tcp_state(socket: websockets.ClientConnection) -> int:
 @pytest.mark.parametrize(
     ("env", "why"),
     [
-        ({"SEND_QUEUE_MESSAGES": "16", "PING_INTERVAL_SECONDS": "60"}, "send queue full"),
+        ({"SEND_QUEUE_MESSAGES": "4", "PING_INTERVAL_SECONDS": "60"}, "send queue full"),
         ({"SEND_QUEUE_BYTES": "400000000", "PING_INTERVAL_SECONDS": "2"}, "keepalive ping"),
     ],
 )
@@ -83,7 +83,7 @@ async def test_a_client_that_never_reads_is_released(
     megabytes unsent in the kernel for minutes. Now it is dropped a few seconds after."""
     server = make_server(env=env)
     async with (
-        websockets.connect(server.ws_url(), max_size=None, max_queue=1) as stalled,
+        websockets.connect(server.ws_url(), max_size=None, max_queue=1, close_timeout=1) as stalled,
         LiveClient.connect(server.ws_url()) as writer,
     ):
         await asyncio.wait_for(writer.synced.wait(), 10)
@@ -98,5 +98,6 @@ async def test_a_client_that_never_reads_is_released(
         assert "dropped with" in server.log_text()
         assert why in server.log_text()
         # The others carry on.
+        received = writer.updates_received
         writer.text("participation", "title").insert(0, "after ")
-        await eventually_async(lambda: writer.updates_received >= 61, 10)
+        await eventually_async(lambda: writer.updates_received > received, 10)

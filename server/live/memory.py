@@ -12,6 +12,7 @@ not the interpreter's) after an unload; elsewhere than glibc it does nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import ctypes.util
 import logging
@@ -47,4 +48,12 @@ def _release() -> None:
 def release_freed_memory(delay: float = 1.0) -> None:
     """In ``delay`` seconds (once what was dropped is collected), hand free heap pages back."""
     loop = asyncio.get_running_loop()
-    loop.call_later(delay, lambda: loop.run_in_executor(None, _release))
+
+    def start() -> None:
+        if loop.is_closed():
+            return
+        # RuntimeError: the executor is shut down, the process is stopping.
+        with contextlib.suppress(RuntimeError):
+            loop.run_in_executor(None, _release)
+
+    loop.call_later(delay, start)
