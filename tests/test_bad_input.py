@@ -345,18 +345,28 @@ async def test_waiting_parts_go_when_their_sender_leaves(server: ServerProcess) 
 
 async def test_waiting_parts_are_capped_per_room(make_server: ServerFactory) -> None:
     server = make_server(env={"MAX_PENDING_BYTES_PER_ROOM": "3000"})
-    chains = [await orphan_chain(server, f"room{n}-", 40) for n in range(3)]
+    chains = [await orphan_chain(server, f"room{n}-", 40) for n in range(6)]
     sockets = [await websockets.connect(server.ws_url()) for _ in chains]
+
+    async def leave_parts(index: int) -> bool:
+        """Send a chain without its first update; True if the socket was closed for it."""
+        socket = sockets[index]
+        await socket.recv()
+        with contextlib.suppress(websockets.ConnectionClosed):
+            for update in chains[index][1:]:  # about 1,300 bytes a chain
+                await socket.send(update_message(update))
+        return not await survives(socket, bytes([MessageType.QUERY_AWARENESS]))
+
     try:
-        closed = []
-        for socket, chain in zip(sockets, chains, strict=True):
-            await socket.recv()
-            with contextlib.suppress(websockets.ConnectionClosed):
-                for update in chain[1:]:  # about 1,300 bytes a chain
-                    await socket.send(update_message(update))
-            closed.append(not await survives(socket, bytes([MessageType.QUERY_AWARENESS])))
-        assert closed == [False, False, True]
+        assert [await leave_parts(index) for index in range(3)] == [False, False, True]
         assert "too many incomplete updates" in server.log_text()
+        # A refused update rebuilds staging: what waited is gone, and no longer counted.
+        assert await leave_parts(3) is False
+        async with LiveClient.connect(server.ws_url()) as refused:
+            await asyncio.wait_for(refused.synced.wait(), 10)
+            refused.doc.get("elsewhere", type=Text).insert(0, "x")
+            await eventually_async(lambda: refused.denials)
+        assert [await leave_parts(index) for index in (4, 5)] == [False, False]
     finally:
         for socket in sockets:
             await socket.close()

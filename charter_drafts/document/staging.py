@@ -47,6 +47,7 @@ class Staging:
         self._violations: list[Text] = []
         self._refuse_clause: Callable[[str], Text | None] | None = None
         self._integrated: list[bytes] = []
+        self.generation = 0  # counts rebuilds: what waited in an earlier document is gone
         self.doc = self._build()
 
     def _build(self) -> Doc[Any]:
@@ -63,6 +64,7 @@ class Staging:
     def rebuild(self) -> None:
         """Start again from the accepted state: what was pending in this copy is dropped."""
         self.close()
+        self.generation += 1
         self.doc = self._build()
 
     def close(self) -> None:

@@ -50,7 +50,6 @@ class Connection:
         "max_queue_bytes",
         "member",
         "peer",
-        "pending_bytes",
         "token_id",
         "websocket",
         "window",
@@ -77,7 +76,6 @@ class Connection:
         self.max_queue = max_queue
         self.max_queue_bytes = max_queue_bytes
         self.awareness_ids: tuple[int, ...] = ()  # usually one: a tuple is a sixth of a set
-        self.pending_bytes = 0  # sent updates still waiting in staging for missing parts
         self.window = asyncio.Semaphore(window)
         self._direct = direct  # its socket, to write broadcast frames to at once (None: ASGI)
         # Only while there is a backlog: an idle connection keeps no queue and no task.

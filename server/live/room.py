@@ -59,6 +59,7 @@ from server.live.protocol import (
     sync_step2,
     update_message,
 )
+from server.live.waiting import WaitingParts
 from server.live.writer import UpdateWriter
 from server.metrics import Metrics
 from server.settings import Settings
@@ -116,7 +117,7 @@ class Room:
         self._entries: int | None = stored.logged
         self._rested = 0.0  # monotonic time after which a busy room may compact again
         self._refusals: dict[Connection, int] = {}
-        self._pending_bytes = 0  # of updates waiting in staging for parts (all connections)
+        self._waiting = WaitingParts()  # updates whose parts wait in staging
         self._staging_used = 0.0  # monotonic time staging was last used
         self._staging_timer: asyncio.TimerHandle | None = None
         self._fanout = fanout
@@ -154,11 +155,13 @@ class Room:
             return
         idle = self._settings.staging_idle_seconds
         since = time.monotonic() - self._staging_used
-        if since < idle or self._in_flight or self._pending_bytes:
+        self._waiting.follow(self._staging)
+        if since < idle or self._in_flight or self._waiting.total:
             self._check_staging_later(max(idle - since, 1.0))
             return
         self._staging.close()
         self._staging = None
+        self._waiting.clear()
         log.info("room %s: staging copy dropped after %.0f s without edits", self.slug, since)
         release_freed_memory()
 
@@ -186,7 +189,8 @@ class Room:
     def leave(self, connection: Connection) -> None:
         self.connections.discard(connection)
         self._refusals.pop(connection, None)
-        if connection.pending_bytes:
+        self._waiting.follow(self._staging)
+        if self._waiting.of(connection):
             # Its parts would wait for dependencies no one will send, for the room's life.
             self._drop_pending()
         gone = self._presence.leave(connection)
@@ -269,14 +273,15 @@ class Room:
         rebuilt without them. They are dropped too when their sender leaves (short-lived
         connections never reached the first bound, and their parts stayed for good).
         """
-        if update == EMPTY_UPDATE or not self.staging.holds_pending(update):
+        staging = self.staging
+        if update == EMPTY_UPDATE or not staging.holds_pending(update):
             return
-        connection.pending_bytes += len(update)
-        self._pending_bytes += len(update)
+        waiting = self._waiting
+        waiting.add(connection, len(update), staging)
         settings = self._settings
         if (
-            connection.pending_bytes > settings.max_pending_bytes
-            or self._pending_bytes > settings.max_pending_bytes_per_room
+            waiting.of(connection) > settings.max_pending_bytes
+            or waiting.total > settings.max_pending_bytes_per_room
         ):
             log.warning("%s on '%s': too many incomplete updates", connection.peer, self.slug)
             self._metrics.refused.labels("pending").inc()
@@ -293,7 +298,7 @@ class Room:
         if self._staging is not None:
             self._staging.close()
             self._staging = None
-        self._pending_bytes = 0
+        self._waiting.clear()
 
     def _drop_pending(self) -> None:
         """Rebuild staging from the accepted state: every connection's waiting parts go.
@@ -304,9 +309,7 @@ class Room:
         """
         if self._staging is not None:
             self._staging.rebuild()
-        self._pending_bytes = 0
-        for connection in self.connections:
-            connection.pending_bytes = 0
+        self._waiting.clear()
 
     def _refuse(
         self,
