@@ -78,7 +78,10 @@ def test_the_campaign_from_endorsement_to_reconfirmation(people: ServerProcess) 
     assert base["by_version"]["0.1"] == 2
     assert base["pending"] == 1
     with client(people, SECRETARIAT) as http:
-        first = http.post(f"{CHARTER}/versions/0.1/endorsements", json=SIGNATORY)
+        first = http.post(
+            f"{CHARTER}/versions/0.1/endorsements",
+            json={**SIGNATORY, "clauses": ["preamble", "dignity-rights"]},
+        )
         again = http.post(f"{CHARTER}/versions/0.1/endorsements", json=SIGNATORY)
     assert first.status_code == 201, first.text
     assert first.json()["status"] == "verified"
@@ -127,6 +130,9 @@ def test_the_campaign_from_endorsement_to_reconfirmation(people: ServerProcess) 
     assert numbers["by_country"]["ES"] == base["by_country"].get("ES", 0) + 2
     assert numbers["pending"] == base["pending"]
     assert numbers["over_time"][-1][1] == base["over_time"][-1][1] + 2
+    supported = base["by_clause"].get("0.1", {})
+    assert numbers["by_clause"]["0.1"]["preamble"] == supported.get("preamble", 0) + 1
+    assert numbers["by_clause"]["0.1"]["dignity-rights"] == supported.get("dignity-rights", 0) + 1
 
     with client(people, SECRETARIAT) as http:
         made = http.post(CHARTER + "/versions", json={"number": "0.2", "title": "T"})

@@ -4,13 +4,12 @@ campaign's charts render."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browsers import Browsing, launch, require_chromium, submit_sign_in
+from tests.browsers import Browsing, submit_sign_in
 from tests.servers import ServerProcess
 
 pytestmark = [
@@ -20,22 +19,6 @@ pytestmark = [
 VERSION_PAGE = "/charters/lampedusa/versions/0.1"
 DASHBOARD = "/charters/lampedusa/endorsements"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    require_chromium()
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def browsing(chromium: Browser, server: ServerProcess) -> Iterator[Browsing]:
-    browsing = Browsing(chromium, server.base_url)
-    yield browsing
-    browsing.close()
 
 
 def test_a_visitor_asks_the_secretariat_verifies_the_public_list_shows_it(

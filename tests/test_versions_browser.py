@@ -4,13 +4,12 @@ is not signed in reads the versions, opens a comparison and downloads the PDF.""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browsers import Browsing, launch, require_chromium, submit_sign_in
+from tests.browsers import Browsing, submit_sign_in
 from tests.servers import ServerProcess
 
 pytestmark = [
@@ -19,22 +18,6 @@ pytestmark = [
 ]
 VERSIONS_PAGE = "/charters/lampedusa/versions"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    require_chromium()
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def browsing(chromium: Browser, server: ServerProcess) -> Iterator[Browsing]:
-    browsing = Browsing(chromium, server.base_url)
-    yield browsing
-    browsing.close()
 
 
 def test_a_visitor_reads_the_charter_compares_and_downloads_while_the_secretariat_publishes(

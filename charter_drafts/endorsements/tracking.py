@@ -159,7 +159,7 @@ async def stats(session: AsyncSession, charter_id: int) -> dict[str, Any]:
         .scalars()
         .all()
     )
-    organisations, versions, _clauses = await _context(session, everything)
+    organisations, versions, clauses = await _context(session, everything)
     counted = [e for e in everything if e.status == VERIFIED]
     all_versions = (
         (await session.execute(select(Version).where(col(Version.charter_id) == charter_id)))
@@ -175,6 +175,9 @@ async def stats(session: AsyncSession, charter_id: int) -> dict[str, Any]:
         by_version[versions[e.version_id].number] += 1
         by_kind[organisation["kind"]] += 1
         by_country[organisation["country"]] += 1
+    by_clause: dict[str, Counter[str]] = defaultdict(Counter)
+    for e in counted:
+        by_clause[versions[e.version_id].number].update(clauses.get(e.id or 0, []))
     days: Counter[str] = Counter((e.decided_at or e.created_at).date().isoformat() for e in counted)
     running, over_time = 0, []
     for day in sorted(days):
@@ -186,6 +189,7 @@ async def stats(session: AsyncSession, charter_id: int) -> dict[str, Any]:
         "by_country": dict(by_country),
         "over_time": over_time,
         "pending": sum(1 for e in everything if e.status == EndorsementStatus.pending.value),
+        "by_clause": {number: dict(counts) for number, counts in by_clause.items()},
         "reconfirmation": _reconfirmation(counted, versions, numbers),
     }
 
