@@ -30,3 +30,5 @@ def configure_logging(level: str, style: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # WeasyPrint (a version's PDF export) reports each step of every layout at INFO.
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)

@@ -109,10 +109,7 @@ def to_pdf(edition: Edition) -> bytes:
     """The print-ready HTML laid out by WeasyPrint (fonts from the system)."""
     from weasyprint import HTML  # imported when asked: it loads Pango and the fonts
 
-    pdf: bytes = HTML(string=to_html(edition)).write_pdf(
-        metadata={"title": f"{edition.version.charter_title} {edition.version.number}"},
-        uncompressed_pdf=False,
-    )
+    pdf: bytes = HTML(string=to_html(edition)).write_pdf()  # its title: the HTML's <title>
     return pdf
 
 
