@@ -70,3 +70,10 @@ class TooMany(DomainError):
     def __init__(self, message: str | Text, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Busy(TooMany):
+    """The server has no room for this now (not the caller's fault): come back later."""
+
+    status = 503
+    code = "busy"

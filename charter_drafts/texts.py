@@ -115,6 +115,9 @@ FRENCH: dict[str, str] = {
     "too many requests from here; try again in {wait} s": (
         "trop de demandes depuis cette adresse ; réessayez dans {wait} s"
     ),
+    "too many live pages are open here; try again in {wait} s": (
+        "trop de pages suivies en direct ici ; réessayez dans {wait} s"
+    ),
     "an endorsement's status is one of: {choices}": (
         "l’état d’un soutien est l’un de ceux-ci : {choices}"
     ),

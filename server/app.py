@@ -28,6 +28,7 @@ from server.web import (
     review,
     versions_pages,
 )
+from server.web.events import StreamGate
 from server.web.routes import (
     amendments,
     charters,
@@ -104,6 +105,7 @@ def create_app(settings: Settings) -> LiveEntry:
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.public_streams = StreamGate(settings.public_streams_max)
     # The live document's sockets skip the HTTP middleware: only the session cookie is needed.
     live = partial(live_socket, services)
     return LiveEntry(app, live, partial(SessionMiddleware, **cookie))

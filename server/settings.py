@@ -81,6 +81,9 @@ class Settings:
     endorsement_requests_per_address: int = 5
     # Longest comment body, in characters.
     max_comment_chars: int = 10_000
+    # Public event streams (visitors' version pages, kept current) open at once per process;
+    # beyond it a visitor is told to come back later (503) and the page stays as loaded.
+    public_streams_max: int = 500
 
     @property
     def allowed_origin_list(self) -> tuple[str, ...]:

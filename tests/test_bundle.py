@@ -46,7 +46,10 @@ def test_the_committed_bundle_is_a_fresh_build_of_the_lock_file(tmp_path: Path) 
 
     run("ci", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error")
     run("run", "build")
-    for name in ("editor.js", "editor.js.map"):
+    names = {p.name for p in (copy / "dist").iterdir()}
+    assert names == {p.name for p in (STATIC / "dist").iterdir()}, "static/dist: other files"
+    assert {"editor.js", "endorsers.js"} <= names
+    for name in sorted(names):
         built = (copy / "dist" / name).read_bytes()
         committed = (STATIC / "dist" / name).read_bytes()
         assert built == committed, (

@@ -1,6 +1,6 @@
 """Endorsements in real Chromium: a visitor asks to endorse with the public form; the
-secretariat verifies the request in its queue; the public endorsers list then shows it; the
-campaign's charts render."""
+secretariat verifies the request in its queue; the public endorsers list open in another page
+shows it live, without a reload; the campaign's charts render; a new version is announced."""
 
 from __future__ import annotations
 
@@ -55,8 +55,17 @@ def test_a_visitor_asks_the_secretariat_verifies_the_public_list_shows_it(
     expect(page.locator("figure.chart svg")).to_have_count(4)
     page.screenshot(path=ARTIFACTS / "endorsement-dashboard.png", full_page=True)
 
-    reader.page.reload()
+    # The reader's page was never reloaded: the list came over the public event stream.
     endorser = reader.page.locator("li.endorser", has_text="Ciudad Abierta")
     expect(endorser).to_contain_text("Valencia")
     expect(endorser).to_contain_text("<script>alert(1)</script>")  # shown as text
+    status = reader.page.locator(".live-endorsers [role=status]")
+    expect(status).to_have_text("The list of endorsers has just been updated.")
+
+    with server.signed_in("secretariat@example.org") as http:
+        made = http.post("/api/charters/lampedusa/versions", json={"number": "0.2", "title": "T"})
+        assert made.status_code == 201, made.text
+    expect(status).to_contain_text("Version 0.2 has just been published.")
+    status.get_by_role("link", name="Read it").click()
+    expect(reader.page).to_have_url(server.base_url + "/charters/lampedusa/versions/0.2")
     assert browsing.problems() == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from html import escape
 from typing import Any
+from urllib.parse import quote
 
 import pycountry
 from starlette.datastructures import FormData
@@ -31,6 +32,7 @@ from server.web.charts import bars, cumulative
 from server.web.i18n import translate
 from server.web.pages import page
 from server.web.routes.context import CharterCall, charter_call, services_of
+from server.web.routes.endorsements import announce
 from server.web.security import check_form_csrf, csrf_token
 
 COUNTRIES = sorted((c.alpha_2, c.name) for c in pycountry.countries)
@@ -80,6 +82,46 @@ def endorsers_section(request: Request, found: list[dict[str, Any]]) -> str:
         f"{_t(request, 'endorse.endorsers')} ({len(found)})</h2>"
         f'<p class="counts">{summary}</p><ul>{items}</ul></section>'
     )
+
+
+LIVE_SCRIPT = '<script type="module" src="/static/dist/endorsers.js"></script>'
+
+
+def live_endorsers(request: Request, slug: str, number: str, found: list[dict[str, Any]]) -> str:
+    """The endorsers section, kept current in the browser (``static/src/endorsers.js``) from the
+    charter's public event stream: the script re-reads it from the version's endorsers page
+    when they change, and says so when a newer version is published."""
+    language = language_of(request)
+    say = {
+        "updated": translate(language, "endorse.updated"),
+        "published": translate(language, "endorse.published"),
+        "read": translate(language, "endorse.read_it"),
+    }
+    at, number_at = escape(quote(slug)), escape(quote(number))
+    return (
+        f'<div class="live-endorsers" data-stream="/api/charters/{at}/public-events"'
+        f' data-version="{escape(number)}"'
+        f' data-refresh="/charters/{at}/versions/{number_at}/endorsers"'
+        f' data-versions="/charters/{at}/versions/"'
+        + "".join(f' data-say-{k}="{escape(v)}"' for k, v in say.items())
+        + f'>{endorsers_section(request, found)}<p class="live-status" role="status"></p></div>'
+    )
+
+
+async def endorsers_page(request: Request) -> Response:
+    """One version's public endorsers on a page of their own (to link to, and for the live
+    list to re-read)."""
+    number = request.path_params["number"]
+    async with charter_call(request) as c:
+        found = await version_endorsers(c, number)
+    slug = c.charter.slug
+    title = f"{c.charter.title} {number}: {translate(language_of(request), 'endorse.endorsers')}"
+    main = (
+        f'<main class="endorsers-page"><p><a href="/charters/{escape(quote(slug))}/versions/'
+        f'{escape(quote(number))}">{escape(c.charter.title)} {escape(number)}</a></p>'
+        f"<h1>{escape(title)}</h1>{live_endorsers(request, slug, number, found)}</main>"
+    )
+    return HTMLResponse(page(request, title, main, caller=c.caller, head=LIVE_SCRIPT))
 
 
 def _field(
@@ -264,10 +306,9 @@ async def endorse_form(request: Request) -> Response:
             str(form.get("statement", "")),
             form.get("public") == "1",
         )
-        await ops.endorse(c.session, c.member, c.charter, number, signatory)
-        c.services.rooms.announce(
-            c.charter_id, {"type": "endorsement", "action": "verified", "version": number}
-        )
+        endorsement, added = await ops.endorse(c.session, c.member, c.charter, number, signatory)
+        if added:
+            await announce(c, endorsement.status, endorsement, number)
     return RedirectResponse(f"/charters/{request.path_params['slug']}/versions/{number}", 303)
 
 
@@ -297,9 +338,7 @@ async def act_form(request: Request) -> Response:
             endorsement, _added = await ops.reconfirm(
                 c.session, c.member, c.charter, endorsement, str(form.get("version", ""))
             )
-        c.services.rooms.announce(
-            c.charter_id, {"type": "endorsement", "action": endorsement.status}
-        )
+        await announce(c, endorsement.status, endorsement)
         back = (
             f"/charters/{c.charter.slug}/endorsements"
             if act in ("verify", "reject")
@@ -388,4 +427,5 @@ routes = [
     Route("/charters/{slug}/versions/{number}/endorse", endorse_form, methods=["POST"]),
     Route("/charters/{slug}/endorsements/{id}/{act:str}", act_form, methods=["POST"]),
     Route("/charters/{slug}/endorsements", dashboard, methods=["GET"]),
+    Route("/charters/{slug}/versions/{number}/endorsers", endorsers_page, methods=["GET"]),
 ]

@@ -42,7 +42,7 @@ def _render(
 async def domain_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, DomainError)
     headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooMany) else None
-    if error.status >= 500:
+    if error.status >= 500 and not isinstance(error, TooMany):  # a busy server is not an error
         log.error("%s %s: %s", request.method, request.url.path, error.message)
     return _render(request, error.status, error.code, error.text, headers, error.details)
 

@@ -27,8 +27,9 @@ from charter_drafts.publishing.versions import (
 from charter_drafts.usertext import render_markdown
 from server.callers.language import language_of
 from server.web.endorsement_pages import (
-    endorsers_section,
+    LIVE_SCRIPT,
     is_latest,
+    live_endorsers,
     member_form,
     request_form,
     version_endorsers,
@@ -227,7 +228,8 @@ async def _render_version(
     publisher = await publisher_name(c, published.version)
     member = can(c.member, Action.read_draft, c.target)
     number_asked = published.version.number
-    endorsing = endorsers_section(request, await version_endorsers(c, number_asked))
+    found = await version_endorsers(c, number_asked)
+    endorsing = live_endorsers(request, c.charter.slug, number_asked, found)
     if await is_latest(c, number_asked):
         own = await member_form(request, c, number_asked)
         endorsing += own or ("" if member else request_form(request, c.charter.slug, number_asked))
@@ -263,7 +265,7 @@ async def _render_version(
     )
     title = f"{version.charter_title} {version.number}"
     return HTMLResponse(
-        page(request, title, main, caller=c.caller, head=_meta(c, version, request))
+        page(request, title, main, caller=c.caller, head=_meta(c, version, request) + LIVE_SCRIPT)
     )
 
 

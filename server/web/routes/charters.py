@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from charter_drafts.charters import list_charters, start_charter
 from charter_drafts.deliberation.comments import open_counts
@@ -15,7 +16,7 @@ from charter_drafts.deliberation.listing import open_amendment_counts
 from charter_drafts.models import Charter
 from charter_drafts.permissions import Action, Member, require
 from charter_drafts.structure import change_phase, frozen_keys, parse_phase
-from server.web.events import stream
+from server.web.events import StreamGate, public_view, stream
 from server.web.inputs import Input, read_json
 from server.web.reads import read_charter
 from server.web.routes.context import call, charter_call, created
@@ -117,11 +118,42 @@ async def events(request: Request) -> StreamingResponse:
             async for chunk in stream(queue, user_id):
                 yield chunk
 
-    return StreamingResponse(
-        body(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    return StreamingResponse(body(), media_type="text/event-stream", headers=STREAM_HEADERS)
+
+
+STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+
+
+class GatedStream(StreamingResponse):
+    """A stream that gives its place at the gate back when it ends, however it ends (even if
+    the client left before the first byte)."""
+
+    def __init__(self, body: AsyncIterator[str], gate: StreamGate) -> None:
+        super().__init__(body, media_type="text/event-stream", headers=STREAM_HEADERS)
+        self.gate = gate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.gate.leave()
+
+
+async def public_events(request: Request) -> StreamingResponse:
+    """For anyone, signed in or not: a version's public endorsers changed, a version was
+    published (``server.web.events.public_view``); at most ``PUBLIC_STREAMS_MAX`` per process."""
+    async with charter_call(request) as c:
+        charter_id = c.charter_id
+    hub = c.services.rooms.events
+    gate: StreamGate = request.app.state.public_streams
+    gate.enter()
+
+    async def body() -> AsyncIterator[str]:
+        with hub.subscription(charter_id) as queue:
+            async for chunk in stream(queue, None, public_view):
+                yield chunk
+
+    return GatedStream(body(), gate)
 
 
 routes = [
@@ -130,4 +162,5 @@ routes = [
     Route("/api/charters/{slug}", charter, methods=["GET"]),
     Route("/api/charters/{slug}", update, methods=["PATCH"]),
     Route("/api/charters/{slug}/events", events, methods=["GET"]),
+    Route("/api/charters/{slug}/public-events", public_events, methods=["GET"]),
 ]

@@ -77,12 +77,20 @@ async def _one(c: CharterCall, endorsement: Endorsement) -> dict[str, Any]:
     return (await endorsement_views(c.session, [endorsement], contact=everyone))[0]
 
 
-def _announce(c: CharterCall, action: str, endorsement: Endorsement, version: str) -> None:
+async def announce(
+    c: CharterCall, action: str, endorsement: Endorsement, version: str | None = None
+) -> None:
+    """Tell the charter's open pages that an endorsement changed (``action`` is its new status);
+    visitors hear of it only when the public list changes (``server.web.events.public_view``).
+    The API's routes and the pages' forms both announce through here."""
+    if version is None:
+        version = (await endorsement_views(c.session, [endorsement]))[0]["version"]
     event = {
         "type": "endorsement",
         "action": action,
         "endorsement": endorsement.id,
         "version": version,
+        "public": endorsement.public,
     }
     c.services.rooms.announce(c.charter_id, event)
 
@@ -105,7 +113,7 @@ async def endorse(request: Request) -> JSONResponse:
         )
         view = await _one(c, endorsement)
         if added:
-            _announce(c, "verified", endorsement, view["version"])
+            await announce(c, "verified", endorsement, view["version"])
     return JSONResponse(view, status_code=201 if added else 200)
 
 
@@ -187,12 +195,7 @@ async def _act(request: Request, act: str) -> JSONResponse:
             )
             status = 201 if added else 200
         view = await _one(c, endorsement)
-        _announce(
-            c,
-            endorsement.status if act != "reconfirm" else "verified",
-            endorsement,
-            view["version"],
-        )
+        await announce(c, endorsement.status, endorsement, view["version"])
     return JSONResponse(view, status_code=status)
 
 
