@@ -4,59 +4,22 @@ of anything pending, rejected or private; and a process keeps only so many such 
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
-
 import httpx
 import pytest
 
 from tests.conftest import ServerFactory
 from tests.people import COMMENTER, SECRETARIAT, add_accounts, client
 from tests.servers import ServerProcess, eventually
+from tests.streams import PUBLIC_EVENTS, visitor_stream
 from tests.test_endorsements import CHARTER, ENDORSEMENTS, SIGNATORY, ask, endorsers
 
 pytestmark = pytest.mark.timeout(120)
-PUBLIC_EVENTS = CHARTER + "/public-events"
 
 
 @pytest.fixture(scope="module")
 def people(server: ServerProcess) -> ServerProcess:
     add_accounts(server)
     return server
-
-
-class Events:
-    """A visitor's open stream: the next event, waited for at most a second."""
-
-    def __init__(self, lines: AsyncIterator[str]) -> None:
-        self.lines = lines
-
-    async def next(self, within: float = 1.0) -> dict[str, Any]:
-        name = ""
-        while True:
-            line = await asyncio.wait_for(anext(self.lines), within)
-            if line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("data: "):
-                event: dict[str, Any] = json.loads(line[6:])
-                assert event["type"] == name
-                return event
-
-
-@asynccontextmanager
-async def visitor_stream(base_url: str) -> AsyncIterator[Events]:
-    async with (
-        httpx.AsyncClient(base_url=base_url, timeout=10) as anonymous,
-        anonymous.stream("GET", PUBLIC_EVENTS) as answer,
-    ):
-        assert answer.status_code == 200
-        assert answer.headers["content-type"].startswith("text/event-stream")
-        lines = answer.aiter_lines()
-        assert await anext(lines) == ": connected"
-        yield Events(lines)
 
 
 async def test_a_visitor_hears_only_what_the_public_list_shows(people: ServerProcess) -> None:

@@ -16,6 +16,7 @@ import websockets
 from server.client import LiveClient
 from tests.conftest import database_url_for
 from tests.servers import RedisProcess, ServerProcess, eventually_async, read_until_closed
+from tests.streams import visitor_stream
 
 pytestmark = [pytest.mark.timeout(240), pytest.mark.postgres]
 MARKER = re.compile(r"<[ab]\d+\.\d+>")
@@ -235,3 +236,15 @@ def test_the_sign_in_throttle_is_shared_by_every_process(cluster: Cluster) -> No
         json={"email": "editor@example.org", "password": "demo-password"},
     )
     assert other.status_code == 200
+
+
+async def test_a_visitor_on_one_process_hears_a_verification_made_on_the_other(
+    cluster: Cluster,
+) -> None:
+    async with visitor_stream(cluster.a.base_url) as events:
+        with cluster.b.signed_in("secretariat@example.org") as http:
+            waiting = http.get("/api/charters/lampedusa/endorsements?status=pending").json()
+            (request,) = waiting["endorsements"]  # the demo's one public request
+            verified = http.post(f"/api/charters/lampedusa/endorsements/{request['id']}/verify")
+            assert verified.status_code == 200, verified.text
+        assert await events.next() == {"type": "endorsers", "version": "0.1"}
