@@ -68,4 +68,17 @@ def test_a_visitor_asks_the_secretariat_verifies_the_public_list_shows_it(
     expect(status).to_contain_text("Version 0.2 has just been published.")
     status.get_by_role("link", name="Read it").click()
     expect(reader.page).to_have_url(server.base_url + "/charters/lampedusa/versions/0.2")
+
+    # A city that endorsed 0.1 is asked to re-confirm for 0.2, with what changed; once it has,
+    # the reader's page of 0.2 lists it, again without a reload.
+    city = browsing.open()
+    city.goto("/sign-in?next=/charters/lampedusa/versions/0.2")
+    submit_sign_in(city, "editor@example.org")
+    reconfirm = city.page.locator("section.reconfirm")
+    expect(reconfirm).to_contain_text("You endorsed 0.1; 0.2 is out.")
+    comparison = reconfirm.get_by_role("link", name="What changed from 0.1 to 0.2")
+    expect(comparison).to_have_attribute("href", "/charters/lampedusa/compare?from=0.1&to=0.2")
+    reconfirm.get_by_role("button", name="Confirm for this version").click()
+    expect(city.page.locator("p.endorsed")).to_be_visible()
+    expect(reader.page.locator("li.endorser", has_text="Elena Editor")).to_be_visible()
     assert browsing.problems() == []

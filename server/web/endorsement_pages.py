@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import pycountry
 from starlette.datastructures import FormData
@@ -215,8 +215,13 @@ async def member_form(request: Request, c: CharterCall, number: str) -> str:
         note = _t(request, "endorse.newer").format(
             old=escape(earlier["version"]), new=escape(number)
         )
+        comparison = urlencode({"from": earlier["version"], "to": number})
+        compare = _t(request, "endorse.compare").format(
+            old=escape(earlier["version"]), new=escape(number)
+        )
         return (
             f'<section class="reconfirm"><p>{note}</p>'
+            f'<p><a href="/charters/{slug}/compare?{escape(comparison)}">{compare}</a></p>'
             f'<form method="post" action="/charters/{slug}/endorsements/{earlier["id"]}/reconfirm">'
             f'{csrf}<input type="hidden" name="version" value="{escape(number)}">'
             f'<button type="submit">{_t(request, "endorse.reconfirm")}</button></form></section>'
@@ -339,11 +344,12 @@ async def act_form(request: Request) -> Response:
                 c.session, c.member, c.charter, endorsement, str(form.get("version", ""))
             )
         await announce(c, endorsement.status, endorsement)
-        back = (
-            f"/charters/{c.charter.slug}/endorsements"
-            if act in ("verify", "reject")
-            else f"/charters/{c.charter.slug}/versions"
-        )
+        versions = f"/charters/{c.charter.slug}/versions"
+        back = {
+            "verify": f"/charters/{c.charter.slug}/endorsements",  # the queue
+            "reject": f"/charters/{c.charter.slug}/endorsements",
+            "reconfirm": f"{versions}/{quote(str(form.get('version', '')))}",  # the one confirmed
+        }.get(act, versions)
     return RedirectResponse(back, 303)
 
 

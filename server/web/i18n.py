@@ -38,6 +38,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "endorsement for {new}."
         ),
         "endorse.reconfirm": "Confirm for this version",
+        "endorse.compare": "What changed from {old} to {new}",
         "endorse.dashboard": "Endorsement campaign",
         "endorse.pending": "Requests to verify",
         "endorse.no_pending": "No request waits.",
@@ -205,6 +206,7 @@ MESSAGES: dict[str, dict[str, str]] = {
             "puis confirmez votre soutien pour la {new}."
         ),
         "endorse.reconfirm": "Confirmer pour cette version",
+        "endorse.compare": "Ce qui a changé de la {old} à la {new}",
         "endorse.dashboard": "Campagne de soutiens",
         "endorse.pending": "Demandes à vérifier",
         "endorse.no_pending": "Aucune demande en attente.",
