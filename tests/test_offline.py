@@ -219,3 +219,28 @@ def test_offline_edits_to_a_clause_frozen_meanwhile_are_refused_and_can_be_copie
         assert [p for p in browsing.problems() if not unreachable(p)] == []
     finally:
         browsing.close()
+
+
+def test_signing_out_leaves_no_copy_of_the_charter_in_the_browser(
+    offline_server: ServerProcess, chromium: Browser
+) -> None:
+    """A shared computer: the next person must not find the draft the editor kept offline."""
+    browsing = Browsing(chromium, offline_server.base_url)
+    try:
+        elena = open_charter_signed_in(browsing, EDITOR)
+        page = elena.page
+        expect(page.locator("#status")).to_have_text(SYNCED)
+        databases = "indexedDB.databases().then(found => found.map(d => d.name))"
+        kept = eventually(lambda: page.evaluate(databases))
+        assert any("lampedusa" in name for name in kept), kept
+        page.locator("form[action='/sign-out'] button").click()
+        expect(page).to_have_url(offline_server.base_url + "/")
+        assert page.evaluate(databases) == []
+        # The API's sign-out says the same.
+        with offline_server.signed_in(EDITOR) as http:
+            answer = http.delete("/api/session")
+        assert answer.status_code == 204
+        assert answer.headers["clear-site-data"] == '"storage"'
+        assert browsing.problems() == []
+    finally:
+        browsing.close()

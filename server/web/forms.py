@@ -17,7 +17,7 @@ from server.web.i18n import translate
 from server.web.pages import page
 from server.web.routes.context import call, services_of
 from server.web.routes.session import sign_in_user, start_session
-from server.web.security import check_form_csrf, csrf_token
+from server.web.security import CLEAR_BROWSER_COPIES, check_form_csrf, csrf_token
 
 MAX_FORM = 16 * 1024
 
@@ -88,7 +88,7 @@ async def sign_out(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=5, max_part_size=MAX_FORM)
     check_form_csrf(request, form.get("csrf"))
     request.session.clear()
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse("/", status_code=303, headers=CLEAR_BROWSER_COPIES)
 
 
 async def invitation_page(request: Request, error: str = "", status: int = 200) -> Response:

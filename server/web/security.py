@@ -107,3 +107,9 @@ class SecurityMiddleware:
         ):
             return Text("missing or wrong X-CSRF-Token header (GET /api/session gives it)")
         return None
+
+
+# On signing out, the browser forgets what the pages kept of the charters on this computer (the
+# editor's offline copies in IndexedDB: a shared computer's next user must not find them). A
+# standard header, carried out by the browser; cookies (the language) are left alone.
+CLEAR_BROWSER_COPIES = {"Clear-Site-Data": '"storage"'}

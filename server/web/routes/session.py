@@ -17,8 +17,8 @@ from charter_drafts.texts import text
 from server.callers.auth import SESSION_CSRF, SESSION_USER
 from server.services import Services
 from server.web.inputs import Input, read_json
-from server.web.routes.context import call, created, no_content, services_of
-from server.web.security import csrf_token
+from server.web.routes.context import call, created, services_of
+from server.web.security import CLEAR_BROWSER_COPIES, csrf_token
 
 
 class SignIn(Input):
@@ -97,7 +97,7 @@ async def sign_in(request: Request) -> JSONResponse:
 async def sign_out(request: Request) -> Response:
     request.session.pop(SESSION_USER, None)
     request.session.pop(SESSION_CSRF, None)
-    return no_content()
+    return Response(status_code=204, headers=CLEAR_BROWSER_COPIES)
 
 
 async def invitation(request: Request) -> JSONResponse:
