@@ -1,0 +1,194 @@
+"""Commenting on the charter page in real Chromium: a commenter selects words and comments, an
+editor sees the highlight and the thread arrive live; a proposal from selected words with its
+word diff; an observer reads the threads but has no way to write, and the API refuses them.
+
+One server for the module, on SQLite and on PostgreSQL; each test comments on a clause of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browsers import Browsing, Watched, clause, open_charter_signed_in, select_words
+from tests.commenting import CHARTER, COMMENTS, anchor_on, everything, made, new_clause
+from tests.people import COMMENTER, EDITOR, OBSERVER, client
+from tests.servers import ServerProcess
+
+pytestmark = [pytest.mark.timeout(180)]
+
+SYNCED = "Connected and up to date. Your edits are shared live."
+READ_ONLY = (
+    "Connected and up to date. You can follow the draft live; your role does not allow editing it."
+)
+BODY = "Cities welcome newcomers as residents from their first day, whatever their papers."
+
+
+def panel(page: Page, key: str) -> Any:
+    """A clause's discussion panel."""
+    return page.locator(f'[data-clause="{key}"] section.deliberation')
+
+
+def ready(watched: Watched, status: str) -> None:
+    expect(watched.page.locator("#status")).to_have_text(status)
+
+
+def comments_on(server: ServerProcess, key: str) -> list[dict[str, Any]]:
+    with client(server, EDITOR) as http:
+        found: list[dict[str, Any]] = http.get(COMMENTS, params={"clause": key}).json()["comments"]
+    return found
+
+
+def test_a_commenter_comments_on_selected_words_and_an_editor_sees_it_live(
+    server: ServerProcess, browsing: Browsing
+) -> None:
+    key = new_clause(server, BODY)
+    chiara = open_charter_signed_in(browsing, COMMENTER)
+    elena = open_charter_signed_in(browsing, EDITOR)
+    ready(chiara, READ_ONLY)
+    ready(elena, SYNCED)
+    expect(panel(elena.page, key).locator("article.comment")).to_have_count(0)
+
+    # Chiara selects words in her read-only editor: the bar offers to comment on them.
+    select_words(clause(chiara.page, key), "whatever their papers")
+    bar = chiara.page.locator(".selection-bar")
+    expect(bar).to_be_visible()
+    bar.get_by_role("button", name="Comment").click()
+    form = panel(chiara.page, key).locator("form.comment-form")
+    expect(form.locator("blockquote")).to_have_text("whatever their papers")
+    form.get_by_label("Your comment").fill("Papers should **never** decide who is welcome.")
+    form.get_by_role("button", name="Send").click()
+    expect(form).to_have_count(0)
+
+    # Elena's page, never reloaded, shows the thread and the commented words highlighted.
+    thread = panel(elena.page, key).locator("li.thread > article.comment")
+    expect(thread).to_have_count(1)
+    expect(thread.locator(".comment-body strong")).to_have_text("never")
+    expect(thread.locator(".comment-author")).to_have_text("Chiara Commenter")
+    expect(thread.locator(".comment-org")).to_have_text("Demo welcome network")
+    expect(thread.locator("blockquote")).to_have_text("whatever their papers")
+    mark = clause(elena.page, key).locator(".cd-comment-anchor")
+    expect(mark).to_have_text("whatever their papers")
+
+    # The API holds the anchor with the same quote, where the words are.
+    (stored,) = comments_on(server, key)
+    assert stored["anchor"]["quote"] == "whatever their papers"
+    assert {k: stored["anchor"][k] for k in ("field", "from", "to")} == anchor_on(
+        BODY, "whatever their papers"
+    )
+    assert stored["author"]["display_name"] == "Chiara Commenter"
+
+    # The highlight follows the words as Elena types before them; hovering the thread marks
+    # them more strongly; clicking the words focuses the thread.
+    body = clause(elena.page, key)
+    body.click()
+    body.press("Control+Home")
+    body.press_sequentially("Our ")
+    expect(mark).to_have_text("whatever their papers")
+    thread.hover()
+    expect(clause(elena.page, key).locator(".cd-comment-anchor.is-active")).to_have_count(1)
+    mark.click()
+    expect(thread).to_be_focused()
+
+    # Elena agrees, then takes it back: counts and her own toggle, live in Chiara's page too.
+    thread.get_by_role("button", name="Agree 0", exact=True).click()
+    expect(thread.locator("> .comment-actions button.comment-agree")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    chiara_thread = panel(chiara.page, key).locator("li.thread > article.comment")
+    chiara_agree = chiara_thread.locator("> .comment-actions button.comment-agree")
+    expect(chiara_agree).to_have_text("Agree 1")
+    thread.locator("> .comment-actions button.comment-agree").click()
+    expect(chiara_agree).to_have_text("Agree 0")
+
+    # Elena replies; Chiara sees the reply nested under her comment, then resolves the thread.
+    thread.get_by_role("button", name="Reply to Chiara Commenter").click()
+    reply_form = panel(elena.page, key).locator("form.comment-form")
+    reply_form.get_by_label("Your reply").fill("Agreed, we will say so in the text.")
+    reply_form.get_by_role("button", name="Send").click()
+    expect(chiara_thread.locator("ol.replies article.comment .comment-body")).to_have_text(
+        "Agreed, we will say so in the text."
+    )
+    chiara_thread.locator("> .comment-actions button.comment-resolve").click()
+    resolved = panel(elena.page, key).locator("details.resolved-thread")
+    expect(resolved).to_have_count(1)
+    expect(resolved).not_to_have_attribute("open", "")
+    assert [c["status"] for c in comments_on(server, key) if c["reply_to"] is None] == ["resolved"]
+    assert browsing.problems() == []
+
+
+def test_propose_an_amendment_from_selected_words(
+    server: ServerProcess, browsing: Browsing
+) -> None:
+    key = new_clause(server, BODY)
+    chiara = open_charter_signed_in(browsing, COMMENTER)
+    elena = open_charter_signed_in(browsing, EDITOR)
+    ready(chiara, READ_ONLY)
+    ready(elena, SYNCED)
+    select_words(clause(chiara.page, key), "newcomers")
+    chiara.page.locator(".selection-bar").get_by_role("button", name="Propose an amendment").click()
+    form = panel(chiara.page, key).locator("form.amendment-form")
+    text = form.get_by_label("Text", exact=True)
+    expect(text).to_have_value(BODY)
+    # the selected words are selected in the text field: typing replaces them
+    assert text.evaluate("t => t.value.slice(t.selectionStart, t.selectionEnd)") == "newcomers"
+    text.press_sequentially("new neighbours")
+    expect(form.locator(".preview del")).to_have_text(["newcomers"])
+    expect(form.locator(".preview ins")).to_have_text(["new neighbours"])
+    form.get_by_label("Rationale").fill("People, not a category.")
+    form.get_by_role("button", name="Propose", exact=True).click()
+    expect(form).to_have_count(0)
+
+    for page in (chiara.page, elena.page):
+        article = panel(page, key).locator("article.amendment[data-status=open]")
+        expect(article).to_have_count(1)
+        expect(article.locator(".diff ins")).to_have_text(["new neighbours"])
+        expect(article.locator(".rationale")).to_have_text("People, not a category.")
+    with client(server, EDITOR) as http:
+        (amendment,) = http.get(CHARTER + "/amendments", params={"clause": key}).json()[
+            "amendments"
+        ]
+    assert amendment["body"] == BODY.replace("newcomers", "new neighbours")
+    assert amendment["author"]["display_name"] == "Chiara Commenter"
+
+    # Elena supports it: Chiara's page shows the support with Elena's organisation.
+    supported = panel(elena.page, key).locator("article.amendment")
+    supported.get_by_role("button", name="Support").click()
+    expect(panel(chiara.page, key).locator(".amendment-supports")).to_contain_text(
+        "Demo municipality of Lampedusa"
+    )
+    expect(supported.get_by_role("button", name="Withdraw my support")).to_be_visible()
+    assert browsing.problems() == []
+
+
+def test_an_observer_reads_threads_but_cannot_comment(
+    server: ServerProcess, browsing: Browsing
+) -> None:
+    key = new_clause(server, BODY)
+    with client(server, COMMENTER) as http:
+        anchor = anchor_on(BODY, "first day")
+        made(http, clause=key, body="Observers should see this.", anchor=anchor)
+    omar = open_charter_signed_in(browsing, OBSERVER)
+    ready(omar, READ_ONLY)
+    thread = panel(omar.page, key).locator("article.comment")
+    expect(thread.locator(".comment-body")).to_have_text("Observers should see this.")
+    expect(clause(omar.page, key).locator(".cd-comment-anchor")).to_have_text("first day")
+    # no way to write: no clause buttons, no reply, no form; reactions only shown
+    expect(panel(omar.page, key).locator(".clause-actions")).to_be_hidden()
+    expect(thread.get_by_role("button", name="Reply to Chiara Commenter")).to_have_count(0)
+    expect(thread.locator("button.comment-agree")).to_be_disabled()
+    select_words(clause(omar.page, key), "newcomers")
+    omar.page.wait_for_timeout(300)  # the bar would show at the selection change
+    expect(omar.page.locator(".selection-bar")).to_be_hidden()
+    expect(omar.page.locator("form.panel-form")).to_have_count(0)
+
+    # The API refuses an observer's comment (403) and nothing changes.
+    before = everything(server)
+    with client(server, OBSERVER) as http:
+        refused = http.post(COMMENTS, json={"clause": key, "body": "I would like to say…"})
+    assert refused.status_code == 403
+    assert refused.json()["error"] == "forbidden"
+    assert everything(server) == before
+    assert browsing.problems() == []
