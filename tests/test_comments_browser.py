@@ -163,6 +163,33 @@ def test_propose_an_amendment_from_selected_words(
     assert browsing.problems() == []
 
 
+def test_the_keyboard_selects_words_and_reaches_the_comment_button(
+    server: ServerProcess, browsing: Browsing
+) -> None:
+    key = new_clause(server, BODY)
+    chiara = open_charter_signed_in(browsing, COMMENTER)
+    ready(chiara, READ_ONLY)
+    page = chiara.page
+    body = clause(page, key)
+    body.focus()  # a read-only text is in the tab order
+    page.keyboard.press("Control+Home")
+    for _ in range(len("Cities")):
+        page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("Tab")  # the clause's own buttons follow its text
+    expect(panel(page, key).get_by_role("button", name="Comment", exact=True)).to_be_focused()
+    page.keyboard.press("Enter")
+    form = panel(page, key).locator("form.comment-form")
+    expect(form.locator("blockquote")).to_have_text("Cities")
+    expect(form.get_by_label("Your comment")).to_be_focused()
+    page.keyboard.type("Cities and regions both.")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # Send
+    expect(panel(page, key).locator("article.comment blockquote")).to_have_text("Cities")
+    (stored,) = comments_on(server, key)
+    assert stored["anchor"]["quote"] == "Cities"
+    assert browsing.problems() == []
+
+
 def test_an_observer_reads_threads_but_cannot_comment(
     server: ServerProcess, browsing: Browsing
 ) -> None:
