@@ -1,7 +1,7 @@
 // Tiny i18n table: every user-visible string of the client lives here.
 // The language comes from <html lang="…"> (e.g. "fr", "fr-BE"); English is the fallback.
 
-const STRINGS = {
+export const STRINGS = {
   en: {
     titleLabel: '{clause}, title',
     bodyLabel: '{clause}, body',
