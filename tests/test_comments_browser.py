@@ -285,6 +285,28 @@ def test_the_demo_discussion(server: ServerProcess, browsing: Browsing) -> None:
     assert browsing.problems() == []
 
 
+def test_the_discussion_is_beside_the_clause_when_wide_and_below_it_when_narrow(
+    server: ServerProcess, browsing: Browsing
+) -> None:
+    for width, beside in ((1280, True), (420, False)):
+        reader = open_charter_signed_in(
+            browsing, OBSERVER, viewport={"width": width, "height": 800}
+        )
+        ready(reader, READ_ONLY)
+        text = clause(reader.page, "dignity-rights").bounding_box()
+        discussion = panel(reader.page, "dignity-rights")
+        expect(discussion.locator("article.comment")).not_to_have_count(0)
+        box = discussion.bounding_box()
+        assert text is not None and box is not None
+        if beside:
+            assert box["x"] >= text["x"] + text["width"]
+            assert box["y"] < text["y"] + text["height"]
+        else:
+            assert box["y"] >= text["y"] + text["height"]
+            assert box["x"] + box["width"] <= width
+    assert browsing.problems() == []
+
+
 def test_no_forms_once_the_charter_is_closed(server: ServerProcess, browsing: Browsing) -> None:
     """Last in the module: it closes the charter (and opens it again)."""
     key = new_clause(server, BODY)

@@ -41,6 +41,8 @@ export function createDeliberation (o) {
   const panels = new Map()
   /** comment id -> {ytext, range}: anchors made once, then following the text */
   const anchors = new Map()
+  /** clause id -> what its anchors layer was last set to (to skip setting it again) */
+  const drawnAnchors = new Map()
   /** the words last selected in each clause: {field, range, quote} */
   const selections = new Map()
   /** resolved threads the reader opened */
@@ -94,6 +96,7 @@ export function createDeliberation (o) {
         panel.section.remove()
         panels.delete(clause)
         o.highlights.clear(`comments:${clause}`)
+        drawnAnchors.delete(clause)
       }
     }
     for (const [clause, row] of rows) {
@@ -200,6 +203,12 @@ export function createDeliberation (o) {
         title: t('anchorTitle', { name: c.author.display_name })
       })
     }
+    // every editor redraws when a layer is set: only when something changed
+    const texts = row ? [row.fields.title.editor, row.fields.body.editor].map((e) => e && e.ytext) : []
+    const key = ranges.map((r) => r.className + '@' + r.title).join('|')
+    const drawn = drawnAnchors.get(clause)
+    if (drawn && drawn.key === key && drawn.texts.every((x, i) => x === texts[i])) return
+    drawnAnchors.set(clause, { key, texts })
     o.highlights.set(`comments:${clause}`, ranges)
   }
 
