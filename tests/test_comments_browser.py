@@ -297,7 +297,8 @@ def test_the_discussion_is_beside_the_clause_when_wide_and_below_it_when_narrow(
         discussion = panel(reader.page, "dignity-rights")
         expect(discussion.locator("article.comment")).not_to_have_count(0)
         box = discussion.bounding_box()
-        assert text is not None and box is not None
+        assert text is not None
+        assert box is not None
         if beside:
             assert box["x"] >= text["x"] + text["width"]
             assert box["y"] < text["y"] + text["height"]
