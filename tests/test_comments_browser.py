@@ -160,6 +160,19 @@ def test_propose_an_amendment_from_selected_words(
         "Demo municipality of Lampedusa"
     )
     expect(supported.get_by_role("button", name="Withdraw my support")).to_be_visible()
+
+    # The secretariat's decision reaches the open pages: no longer open, folded with the others.
+    with client(server, SECRETARIAT) as http:
+        decided = http.post(
+            f"{CHARTER}/amendments/{amendment['id']}/decision",
+            json={"decision": "reject", "reason": "Kept as it is for now."},
+        )
+    assert decided.status_code == 200, decided.text
+    for page in (chiara.page, elena.page):
+        earlier = panel(page, key).locator("li.amendments-done")
+        expect(earlier.locator("summary")).to_have_text("Earlier amendments (1)")
+        expect(earlier.locator("article.amendment")).to_have_attribute("data-status", "rejected")
+        expect(panel(page, key).locator("article.amendment[data-status=open]")).to_have_count(0)
     assert browsing.problems() == []
 
 
@@ -305,6 +318,21 @@ def test_the_discussion_is_beside_the_clause_when_wide_and_below_it_when_narrow(
         else:
             assert box["y"] >= text["y"] + text["height"]
             assert box["x"] + box["width"] <= width
+    assert browsing.problems() == []
+
+
+def test_the_discussion_in_french(server: ServerProcess, browsing: Browsing) -> None:
+    chiara = open_charter_signed_in(browsing, COMMENTER, locale="fr-FR")
+    expect(chiara.page.locator("#status")).to_contain_text("Connecté et à jour.")
+    discussion = panel(chiara.page, "collective-memory")
+    expect(discussion.locator("h3")).to_have_text("Discussion : Article 6")
+    expect(discussion.locator(".clause-actions button")).to_have_text(
+        ["Commenter", "Proposer un amendement"]
+    )
+    thread = discussion.locator("li.thread > article.comment").first
+    expect(thread.locator("> .comment-actions button.comment-agree")).to_have_text("D’accord 1")
+    resolved = panel(chiara.page, "participation").locator("details.resolved-thread summary")
+    expect(resolved).to_contain_text("Discussion résolue ouverte par Elena Editor (1 réponse)")
     assert browsing.problems() == []
 
 

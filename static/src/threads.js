@@ -5,7 +5,7 @@
 // Buttons carry `data-action` and `data-comment`: the panel (deliberation.js) handles them with
 // one listener, and finds the same button again after a re-render (to keep the focus).
 
-import { formatDateTime, formatNumber, t } from './i18n.js'
+import { formatDateTime, formatNumber, plural, t } from './i18n.js'
 
 /**
  * @typedef {object} ThreadContext
@@ -41,9 +41,8 @@ export function renderThreads (comments, ctx) {
       details.dataset.comment = String(root.id)
       details.open = ctx.openResolved.has(root.id)
       const summary = el('summary')
-      summary.textContent = t('threadResolved', {
-        name: root.author.display_name,
-        n: formatNumber(countReplies(root.id, replies))
+      summary.textContent = plural('threadResolved', countReplies(root.id, replies), {
+        name: root.author.display_name
       })
       details.append(summary, article)
       li.append(details)
