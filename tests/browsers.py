@@ -207,3 +207,44 @@ def expect_editor_text(editor: Locator, text: str, timeout: float = DEADLINE_MS 
             raise AssertionError(f"the editor shows {shown!r}, not {text!r}")
         time.sleep(0.05)
         shown = editor_text(editor)
+
+
+# Selects `words` (their first occurrence) in a clause field's editor, as a mouse drag would:
+# a DOM range over the line's text nodes, then the browser's own selectionchange.
+SELECT_WORDS = """
+(content, words) => {
+  const walker = document.createTreeWalker(content, NodeFilter.SHOW_TEXT)
+  const nodes = []
+  let text = ''
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (n.parentElement.closest('.cm-ySelectionCaret, .cm-placeholder')) continue
+    nodes.push([n, text.length])
+    text += n.data
+  }
+  const start = text.indexOf(words)
+  if (start < 0) return false
+  const end = start + words.length
+  const at = (offset, last) => {
+    for (const [n, base] of nodes) {
+      if (offset < base + n.data.length || (last && offset === base + n.data.length)) {
+        return [n, offset - base]
+      }
+    }
+    return null
+  }
+  const [startNode, startOffset] = at(start, false)
+  const [endNode, endOffset] = at(end, true)
+  const range = document.createRange()
+  range.setStart(startNode, startOffset)
+  range.setEnd(endNode, endOffset)
+  const selection = document.getSelection()
+  selection.removeAllRanges()
+  selection.addRange(range)
+  return true
+}
+"""
+
+
+def select_words(editor: Locator, words: str) -> None:
+    """Select ``words`` in a clause editor (its ``.cm-content``), as a person would."""
+    assert editor.evaluate(SELECT_WORDS, words) is True

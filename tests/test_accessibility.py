@@ -17,7 +17,14 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browsers import CHARTER_PAGE, IN_CI, Browsing, clause, open_charter_signed_in
+from tests.browsers import (
+    CHARTER_PAGE,
+    IN_CI,
+    Browsing,
+    clause,
+    open_charter_signed_in,
+    select_words,
+)
 from tests.servers import ROOT, ServerProcess
 
 pytestmark = [
@@ -119,6 +126,76 @@ def test_the_charter_page_read_only(
     name = email.split("@")[0]
     assert scan(reader.page, axe_source, f"charter-as-{name}") == []
     assert browsing.problems() == []
+
+
+def test_the_charter_page_with_comments_and_the_forms_open(
+    server: ServerProcess, browsing: Browsing, axe_source: str
+) -> None:
+    """The discussion panels with a thread (a reply, a reaction) and an amendment, then the comment
+    form over selected words, then the amendment form with its diff."""
+    key = _clause_with_discussion(server)
+    chiara = open_charter_signed_in(browsing, "commenter@example.org")
+    expect(chiara.page.locator("#status")).to_have_text(READ_ONLY)
+    discussion = chiara.page.locator(f'[data-clause="{key}"] section.deliberation')
+    expect(discussion.locator("article.comment")).to_have_count(2)
+    expect(discussion.locator("article.amendment")).to_have_count(1)
+    select_words(clause(chiara.page, key), "newcomers")
+    chiara.page.locator(".selection-bar").get_by_role("button", name="Comment").click()
+    expect(discussion.locator("form.comment-form")).to_be_visible()
+    assert scan(chiara.page, axe_source, "charter-comment-form") == []
+    discussion.locator(".clause-actions").get_by_role("button", name="Propose an amendment").click()
+    form = discussion.locator("form.amendment-form")
+    form.get_by_label("Text", exact=True).fill("Cities welcome new neighbours from day one.")
+    expect(form.locator(".preview ins")).not_to_have_count(0)
+    assert scan(chiara.page, axe_source, "charter-amendment-form") == []
+    assert browsing.problems() == []
+
+
+def _clause_with_discussion(server: ServerProcess) -> str:
+    """A new clause with an anchored comment, a reply, a reaction and an open amendment."""
+    body = "Cities welcome newcomers from their first day."
+    api = "/api/charters/lampedusa"
+    with httpx.Client(base_url=server.base_url, timeout=10) as http:
+        as_ = {
+            who: {"Authorization": f"Bearer {server.token(who + '@example.org')}"}
+            for who in ("secretariat", "editor", "commenter")
+        }
+        made = http.post(
+            api + "/clauses", json={"title": "Welcome", "body": body}, headers=as_["secretariat"]
+        )
+        key = str(made.json()["id"])
+        start = body.index("first day")
+        comment = http.post(
+            api + "/comments",
+            json={
+                "clause": key,
+                "body": "Say *first day* plainly.",
+                "anchor": {"field": "body", "from": start, "to": start + len("first day")},
+            },
+            headers=as_["commenter"],
+        ).json()
+        http.post(
+            api + "/comments",
+            json={"clause": key, "body": "Agreed.", "reply_to": comment["id"]},
+            headers=as_["editor"],
+        )
+        http.post(
+            f"{api}/comments/{comment['id']}/reactions",
+            json={"reaction": "agree"},
+            headers=as_["editor"],
+        )
+        proposed = http.post(
+            api + "/amendments",
+            json={
+                "clause": key,
+                "kind": "replace",
+                "body": body.replace("newcomers", "every newcomer"),
+                "rationale": "Each person counts.",
+            },
+            headers=as_["editor"],
+        )
+        assert proposed.status_code == 201, proposed.text
+    return key
 
 
 def test_the_charter_page_in_french(

@@ -48,6 +48,7 @@ COMMENT_KEYS = {
     "reactions",
     "created_at",
     "edited_at",
+    "my_reaction",
 }
 
 
@@ -125,9 +126,16 @@ def test_edit_resolve_react_report_and_hide(as_: Any, people: ServerProcess) -> 
     # A second reaction replaces the first.
     again = editor.post(url + "/reactions", json={"reaction": "disagree"})
     assert again.json()["reactions"] == {"agree": 0, "disagree": 1}
+    assert again.json()["my_reaction"] == "disagree"
     assert secretariat.post(url + "/reactions", json={"reaction": "agree"}).status_code == 200
+    # Each reader is told their own reaction, and only theirs.
+    listed = {c["id"]: c for c in editor.get(COMMENTS).json()["comments"]}
+    assert listed[comment["id"]]["my_reaction"] == "disagree"
+    listed = {c["id"]: c for c in commenter.get(COMMENTS).json()["comments"]}
+    assert listed[comment["id"]]["my_reaction"] is None
     withdrawn = editor.delete(url + "/reactions")
     assert withdrawn.json()["reactions"] == {"agree": 1, "disagree": 0}
+    assert withdrawn.json()["my_reaction"] is None
 
     resolved = secretariat.patch(url, json={"status": "resolved"})
     assert resolved.json()["status"] == "resolved"

@@ -342,6 +342,19 @@ def _target(charter: Charter) -> CharterTarget:
     return CharterTarget(Phase(charter.phase))
 
 
+async def own_reactions(
+    session: AsyncSession, user_id: int, comment_ids: list[int]
+) -> dict[int, str]:
+    """The member's own reaction (agree or disagree) to each of these comments that has one."""
+    if not comment_ids:
+        return {}
+    query = select(col(CommentReaction.comment_id), col(CommentReaction.reaction)).where(
+        col(CommentReaction.comment_id).in_(comment_ids),
+        col(CommentReaction.user_id) == user_id,
+    )
+    return {comment_id: reaction for comment_id, reaction in (await session.execute(query)).all()}
+
+
 async def _reaction_counts(
     session: AsyncSession, comment_ids: list[int]
 ) -> dict[int, tuple[int, int]]:

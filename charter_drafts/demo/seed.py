@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from charter_drafts.charters import NewClause, create_charter
+from charter_drafts.demo.comments import seed_comments
 from charter_drafts.demo.content import DEMO_CLAUSES, DEMO_SLUG, DEMO_SUMMARY, DEMO_TITLE
 from charter_drafts.demo.history import seed_endorsements, seed_history
 from charter_drafts.errors import Conflict
@@ -113,6 +114,7 @@ async def seed_demo(session: AsyncSession) -> bool:
     if created:
         await seed_history(session, charter)
         await seed_endorsements(session, charter)
+        await seed_comments(session, charter)
     if not added:
         log.info("demo charter '%s' and its members already present", DEMO_SLUG)
     return added

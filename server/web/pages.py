@@ -127,6 +127,7 @@ async def charter(request: Request) -> Response:
             return await public_charter(request, c)
         assert c.member is not None
         can_edit = can(c.member, Action.edit_text, c.target)
+        can_moderate = can(c.member, Action.moderate, c.target)
     text = await read_charter(c.services, c.charter.slug)
     slug = escape(text.charter.slug)
     clauses = "".join(
@@ -146,7 +147,8 @@ async def charter(request: Request) -> Response:
         f' data-can-edit="{"true" if can_edit else "false"}"'
         f' data-user-name="{escape(c.caller.user.display_name if c.caller else "")}"'
         f' data-user-id="{c.caller.user.id if c.caller else ""}"'
-        f' data-events-url="/api/charters/{slug}/events" data-style-nonce="{nonce}">'
+        f' data-events-url="/api/charters/{slug}/events" data-style-nonce="{nonce}"'
+        f' data-csrf="{escape(csrf_token(request))}">'
         f'<h1 class="charter-title">{escape(text.charter.title)}</h1>'
         f'<p class="charter-summary">{escape(text.charter.summary)}</p>'
         f'<p class="charter-meta"><span class="phase">'
@@ -155,7 +157,8 @@ async def charter(request: Request) -> Response:
         f"</span></p>"
         f'<p class="charter-links"><a href="/charters/{slug}/amendments">'
         f"{escape(translate(language, 'amendments'))}</a> · "
-        f'<a href="/charters/{slug}/versions">{escape(translate(language, "version.list"))}</a></p>'
+        f'<a href="/charters/{slug}/versions">{escape(translate(language, "version.list"))}</a>'
+        f"{_secretariat_links(slug, language) if can_moderate else ''}</p>"
         f'<p id="status" role="status" aria-live="polite">'
         f"{escape(translate(language, 'loading'))}</p>"
         f'<ol id="clauses">{clauses}</ol></main>'
@@ -163,6 +166,15 @@ async def charter(request: Request) -> Response:
     return HTMLResponse(
         page(request, text.charter.title, main, caller=c.caller, script=True),
         headers={"Content-Security-Policy": content_security_policy(nonce)},
+    )
+
+
+def _secretariat_links(slug: str, language: str) -> str:
+    """The secretariat's ways to its work on the deliberation: the review queue, the report."""
+    return (
+        f' · <a class="review-queue" href="/charters/{slug}/amendments?status=open">'
+        f"{escape(translate(language, 'review.queue'))}</a>"
+        f' · <a href="/charters/{slug}/report">{escape(translate(language, "report.link"))}</a>'
     )
 
 

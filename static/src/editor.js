@@ -21,6 +21,7 @@ import { formatNumber, formatSeconds, formatTime, lang, plural, t } from './i18n
 import { createClauseEditor } from './clauseeditor.js'
 import { Highlights } from './highlights.js'
 import { createSearch } from './search.js'
+import { createDeliberation } from './deliberation.js'
 import { badge, editorsByField, fieldKey, localUser, renderPeople } from './presence.js'
 
 const MESSAGE_AUTH = 2 // y-protocols auth message (permission denied + reason)
@@ -118,6 +119,19 @@ function start (root) {
   /** ranges shown in the editors (search matches now; comment anchors next) */
   const highlights = new Highlights()
   const search = createSearch({ before: list, highlights, fields: liveFields })
+  /** each clause's comments and amendments beside it (needs the API and the session's token) */
+  const deliberation = apiUrl && root.dataset.csrf
+    ? createDeliberation({
+      list,
+      apiUrl,
+      csrf: root.dataset.csrf,
+      userId,
+      role: () => role,
+      phase: () => phase,
+      rows: () => rows,
+      highlights
+    })
+    : null
 
   // ---------------------------------------------------------------- session (doc + provider)
 
@@ -348,6 +362,7 @@ function start (root) {
     applyWritable()
     renderPresence()
     search.refresh()
+    if (deliberation) deliberation.sync()
     if (unknown) refreshKinds()
   }
 
@@ -691,6 +706,7 @@ function start (root) {
     if (removed) canEdit = false
     else if (phase === null) canEdit = pageCanEdit && EDITING_ROLES.has(role)
     else canEdit = EDITING_ROLES.has(role) && phase === DRAFTING
+    if (deliberation) deliberation.refresh()
   }
 
   /** `{type: "charter", phase, frozen: [clause ids]}`: the phase or the frozen clauses changed. */
@@ -737,9 +753,17 @@ function start (root) {
     })
     on('charter', onCharterEvent)
     on('membership', onMembershipEvent)
+    if (deliberation) {
+      on('comment', (data) => deliberation.onEvent(data))
+      on('amendment', (data) => deliberation.onEvent(data))
+    }
+    let opened = false
     source.addEventListener('open', () => {
       // (re)connected: what changed before (or while away) came as no event; ask the API
-      if (events === source) refreshKinds(true)
+      if (events !== source) return
+      refreshKinds(true)
+      if (opened && deliberation) deliberation.reload() // the first load is asked at start
+      opened = true
     })
     source.addEventListener('error', () => {
       // CLOSED: refused (signed out, not a member) or not an event stream; EventSource gives up
@@ -771,6 +795,7 @@ function start (root) {
   })
 
   refreshKinds(true)
+  if (deliberation) deliberation.reload()
   listen()
   session = connect()
   showStatus()

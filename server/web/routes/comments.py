@@ -23,6 +23,7 @@ from charter_drafts.deliberation.comments import (
     get_comment,
     hide_comment,
     list_comments,
+    own_reactions,
     parse_reaction,
     parse_status,
     post_comment,
@@ -76,8 +77,11 @@ def organisation_json(organisation: Organisation | None) -> dict[str, Any] | Non
     }
 
 
-def comment_json(view: CommentView, viewer: Member | None) -> dict[str, Any]:
-    """The contract's shape; a hidden comment's words only for its author and the secretariat."""
+def comment_json(
+    view: CommentView, viewer: Member | None, mine: str | None = None
+) -> dict[str, Any]:
+    """The contract's shape; a hidden comment's words only for its author and the secretariat;
+    ``mine``: the viewer's own reaction (none in the events, which go to everyone)."""
     comment, place = view.comment, view.place
     shown = shows_body(view, viewer)
     anchor = None
@@ -103,6 +107,7 @@ def comment_json(view: CommentView, viewer: Member | None) -> dict[str, Any]:
         "status": comment.status,
         "anchor": anchor,
         "reactions": {"agree": view.agree, "disagree": view.disagree},
+        "my_reaction": mine,
         "created_at": comment.created_at.isoformat(),
         "edited_at": comment.edited_at.isoformat() if comment.edited_at else None,
     }
@@ -129,7 +134,10 @@ async def comments(request: Request) -> JSONResponse:
             clause=request.query_params.get("clause") or None,
             status=parse_status(status) if status else None,
         )
-    return JSONResponse({"comments": [comment_json(view, c.member) for view in found]})
+        mine = await _own(c, found)
+    return JSONResponse(
+        {"comments": [comment_json(view, c.member, mine.get(view.id)) for view in found]}
+    )
 
 
 async def add(request: Request) -> JSONResponse:
@@ -173,8 +181,9 @@ async def change(request: Request) -> JSONResponse:
             max_chars=c.services.settings.max_comment_chars,
         )
         view = await view_comment(c.session, comment, await current_document(c))
+        mine = await _own(c, [view])
     _announce(c, "edited" if data.body is not None else "status", view)
-    return JSONResponse(comment_json(view, c.member))
+    return JSONResponse(comment_json(view, c.member, mine.get(view.id)))
 
 
 async def add_reaction(request: Request) -> JSONResponse:
@@ -185,7 +194,8 @@ async def add_reaction(request: Request) -> JSONResponse:
         data = await read_json(request, ReactionInput)
         reaction = parse_reaction(data.reaction)
         view = await _react(c, c.member, request.path_params["comment_id"], reaction.value)
-    return JSONResponse(comment_json(view, c.member))
+        mine = await _own(c, [view])
+    return JSONResponse(comment_json(view, c.member, mine.get(view.id)))
 
 
 async def remove_reaction(request: Request) -> JSONResponse:
@@ -193,7 +203,8 @@ async def remove_reaction(request: Request) -> JSONResponse:
         require(c.member, Action.comment, c.target)
         assert c.member is not None
         view = await _react(c, c.member, request.path_params["comment_id"], None)
-    return JSONResponse(comment_json(view, c.member))
+        mine = await _own(c, [view])
+    return JSONResponse(comment_json(view, c.member, mine.get(view.id)))
 
 
 async def report(request: Request) -> Response:
@@ -219,6 +230,13 @@ async def hide(request: Request) -> JSONResponse:
         view = await view_comment(c.session, comment, await current_document(c))
     _announce(c, "hidden", view)
     return JSONResponse(comment_json(view, c.member))
+
+
+async def _own(c: CharterCall, views: list[CommentView]) -> dict[int, str]:
+    """The caller's own reactions to these comments, by comment id."""
+    if c.member is None:
+        return {}
+    return await own_reactions(c.session, c.member.user_id, [view.id for view in views])
 
 
 async def _react(
