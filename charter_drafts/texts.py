@@ -60,6 +60,9 @@ FRENCH: dict[str, str] = {
     # Publishing: clause revisions
     "restore revisions": "rétablir des révisions",
     "no revision {id} of this clause": "pas de révision {id} de cette clause",
+    "the live text changed the words this restore changes": (
+        "le texte en direct a changé les mots que ce rétablissement change"
+    ),
     "read the consultation report": "lire le rapport de consultation",
     # Publishing
     "publish a version": "publier une version",

@@ -81,6 +81,8 @@ class Settings:
     endorsement_requests_per_address: int = 5
     # Longest comment body, in characters.
     max_comment_chars: int = 10_000
+    # Seconds without an edit to a clause after which its text is recorded as a revision.
+    revision_settle_seconds: float = 5.0
 
     @property
     def allowed_origin_list(self) -> tuple[str, ...]:

@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from charter_drafts.deliberation.amendments import LiveText
-from charter_drafts.deliberation.merge import FIELDS, clause_text, plan_merge
+from charter_drafts.deliberation.merge import FIELDS, Clash, clause_text, plan_merge
 from charter_drafts.document.schema import order_of
-from charter_drafts.document.words import word_diff
+from charter_drafts.document.words import word_diff, word_edits
 from charter_drafts.errors import Conflict, NotFound
 from charter_drafts.models import Charter, Phase
 from charter_drafts.people import audit
@@ -203,24 +203,63 @@ def live_text(doc: Doc[Any], key: str) -> tuple[str, str]:
     return title, body
 
 
+def three_way(name: str, base: str, live: str, wanted: str) -> tuple[str, list[Clash]]:
+    """``live`` with the word edits ``base`` → ``wanted`` made in it, or the passages where
+    ``live`` changed the same words since ``base``."""
+    ours, theirs = word_edits(base, wanted), word_edits(base, live)
+    ours = [edit for edit in ours if edit not in theirs]  # made already: not twice
+    clashes = [
+        Clash(name, base[min(a.start, b.start) : max(a.end, b.end)], b.insert, a.insert)
+        for a in ours
+        for b in theirs
+        if a.clashes(b)
+    ]
+    result = live
+    for edit in reversed(ours):  # from the end: the offsets before it stay valid
+        shift = sum(
+            len(other.insert) - (other.end - other.start)
+            for other in theirs
+            if other.last <= edit.first and other != edit
+        )
+        start, end = edit.start + shift, edit.end + shift
+        result = result[:start] + edit.insert + result[end:]
+    return result, clashes
+
+
 async def restore(
     session: AsyncSession,
     member: Member,
     charter: Charter,
     live: LiveText,
     revision: ClauseRevision,
+    latest: ClauseRevision | None,
 ) -> ClauseRevision | None:
     """Bring the revision's title and body back into the live clause (secretariat).
 
-    Only the words that differ are deleted and inserted, through the amendments' merge: text
-    typed meanwhile elsewhere in the clause stays. Recorded as a ``restore`` revision.
+    What changed from the clause's ``latest`` revision to the restored one is undone in the
+    live text, word by word, through the amendments' merge: only those words are deleted and
+    inserted, so what anyone typed since ``latest``, or types meanwhile, stays. Where the live
+    text changed those very words since, ``Conflict`` with the passages, and nothing changes.
+    Recorded as a ``restore`` revision.
     """
     assert charter.id is not None
     assert revision.id is not None
     clause = await get_clause(session, charter.id, revision.clause_key)
     require(member, Action.restore_revision, ClauseTarget(Phase(charter.phase), clause.frozen))
     key = revision.clause_key
-    proposed = {"title": revision.title, "body": revision.body}
+    now = live_text(live.doc, key)
+    base = (latest.title, latest.body) if latest is not None else now
+    proposed: dict[str, str] = {}
+    clashes: list[Clash] = []
+    for index, name in enumerate(FIELDS):
+        wanted = (revision.title, revision.body)[index]
+        proposed[name], found = three_way(name, base[index], now[index], wanted)
+        clashes.extend(found)
+    if clashes:
+        raise Conflict(
+            "the live text changed the words this restore changes",
+            conflicts=[clash.as_json() for clash in clashes],
+        )
     plan = plan_merge(live.doc.get_update(), live.doc, key, proposed)
     if plan.missing or plan.update is None:
         raise Conflict("the clause is no longer in the text")

@@ -21,7 +21,6 @@ from charter_drafts.publishing.versions import (
     Published,
     get_version,
     latest_version,
-    publish,
     versions_of,
 )
 from charter_drafts.usertext import render_markdown
@@ -37,7 +36,7 @@ from server.web.i18n import translate
 from server.web.pages import page
 from server.web.review import diff_html
 from server.web.routes.context import CharterCall, charter_call
-from server.web.routes.versions import LIVE, publisher_name, side
+from server.web.routes.versions import LIVE, do_publish, publisher_name, side
 from server.web.security import check_form_csrf, csrf_token
 
 EXPORT_KINDS = ("pdf", "html", "md", "json", "akn.xml")
@@ -155,19 +154,11 @@ async def publish_form(request: Request) -> Response:
     try:
         async with charter_call(request) as c:
             require(c.member, Action.publish, c.target)
-            assert c.member is not None
-            async with c.services.rooms.live(c.charter.slug) as room:
-                published = await publish(
-                    c.session,
-                    c.member,
-                    c.charter,
-                    room.doc,
-                    number=str(form.get("number", "")).strip(),
-                    title=str(form.get("title", "")),
-                    notes=str(form.get("notes", "")),
-                )
-            c.services.rooms.announce(
-                c.charter_id, {"type": "version", "number": published.version.number}
+            published = await do_publish(
+                c,
+                str(form.get("number", "")).strip(),
+                str(form.get("title", "")),
+                str(form.get("notes", "")),
             )
     except DomainError as error:
         message = error.text.render(language_of(request))

@@ -16,7 +16,8 @@ from charter_drafts.models import User
 from charter_drafts.permissions import Action, require
 from charter_drafts.publishing import exports
 from charter_drafts.publishing.compare import compare
-from charter_drafts.publishing.models import Version, VersionClause
+from charter_drafts.publishing.models import RevisionSource, Version, VersionClause
+from charter_drafts.publishing.revisions import record_document
 from charter_drafts.publishing.versions import (
     Published,
     get_version,
@@ -80,25 +81,30 @@ async def published_json(c: CharterCall, published: Published) -> dict[str, Any]
     }
 
 
+async def do_publish(c: CharterCall, number: str, title: str, notes: str) -> Published:
+    """Publish the live text (secretariat); every clause that differs from its latest revision
+    is recorded as a ``publish`` revision, with who typed it since; announced."""
+    require(c.member, Action.publish, c.target)
+    assert c.member is not None
+    rooms = c.services.rooms
+    async with rooms.live(c.charter.slug) as room:
+        published = await publish(
+            c.session, c.member, c.charter, room.doc, number=number, title=title, notes=notes
+        )
+        people = rooms.revisions.people(c.charter_id)
+        source, ref = RevisionSource.publish, published.version.number
+        await record_document(c.session, c.charter_id, room.doc, source, ref, people)
+    rooms.announce(c.charter_id, {"type": "version", "number": published.version.number})
+    return published
+
+
 async def create(request: Request) -> JSONResponse:
     async with charter_call(request) as c:
         require(c.member, Action.publish, c.target)
         assert c.member is not None
         data = await read_json(request, VersionCreate)
-        async with c.services.rooms.live(c.charter.slug) as room:
-            published = await publish(
-                c.session,
-                c.member,
-                c.charter,
-                room.doc,
-                number=data.number,
-                title=data.title,
-                notes=data.notes,
-            )
+        published = await do_publish(c, data.number, data.title, data.notes)
         body = await published_json(c, published)
-        c.services.rooms.announce(
-            c.charter_id, {"type": "version", "number": published.version.number}
-        )
     return created(body)
 
 
