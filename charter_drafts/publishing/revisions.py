@@ -33,6 +33,7 @@ from charter_drafts.publishing.models import ClauseRevision, RevisionContributor
 from charter_drafts.structure import get_clause
 from charter_drafts.texts import text
 
+MAX_ID = 2**31 - 1  # an integer column's largest value (PostgreSQL refuses larger ones)
 ATTEMPTS = 3  # a lost race is tried again against the new latest revision
 
 
@@ -176,7 +177,7 @@ async def contributors_of(
 
 
 def parse_revision_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_ID:
         raise NotFound(text("no revision {id} of this clause", id=raw[:20]))
     return int(raw)
 
