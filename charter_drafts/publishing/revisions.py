@@ -10,6 +10,7 @@ revision that was written, whose text is theirs too.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ from charter_drafts.structure import get_clause
 from charter_drafts.texts import text
 
 MAX_ID = 2**31 - 1  # an integer column's largest value (PostgreSQL refuses larger ones)
+log = logging.getLogger(__name__)
 ATTEMPTS = 3  # a lost race is tried again against the new latest revision
 
 
@@ -101,6 +103,7 @@ async def record(
             await session.commit()
         except IntegrityError:  # another process recorded a successor of ``latest`` first
             await session.rollback()
+            log.info("revision of %s recorded by another process first", key)
             continue
         return revision
     return None
