@@ -66,8 +66,10 @@ async def test_each_settle_is_one_revision_with_everyone_who_typed(
             append(on_b, key, f" B{round_}")
             expected = f"A{round_} {expected} B{round_}"
             for live in (on_a, on_b):
-                await eventually_async(lambda live=live: str(live.text(key, "body")) == expected)
-            await eventually_async(lambda: revisions(a, key)[0]["body"] == expected)
+                await eventually_async(
+                    lambda live=live, text=expected: str(live.text(key, "body")) == text
+                )
+            await eventually_async(lambda text=expected: revisions(a, key)[0]["body"] == text)
             await asyncio.sleep(float(SETTLE["REVISION_SETTLE_SECONDS"]) * 2)
             history = revisions(b, key)
             # Exactly one revision for this settle, with both members.
