@@ -3,18 +3,37 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
+import pytest
 
 from server.client import LiveClient
-from tests.people import OBSERVER, SECRETARIAT, client
+from tests.conftest import database_url_for
+from tests.people import OBSERVER, SECRETARIAT, add_accounts, client
 from tests.servers import ServerProcess
 
 CHARTER = "/api/charters/lampedusa"
 SETTLE = {"REVISION_SETTLE_SECONDS": "0.8"}
 BODY = "Cities welcome newcomers. Schools teach every child. Parks are open to all."
 _serial = itertools.count()
+
+
+def settled_server(request: pytest.FixtureRequest, name: str) -> Iterator[ServerProcess]:
+    """A module's demo server (its ``BACKENDS`` parameter), its revisions settling within a
+    second, with the outsider and site administrator accounts."""
+    factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+    with ExitStack() as stack:
+        data_dir = factory.mktemp(f"{name}-{request.param}")
+        url = database_url_for(request.param, data_dir, stack)
+        process = ServerProcess(data_dir, url, dict(SETTLE))
+        process.start("--demo")
+        add_accounts(process)
+        yield process
+        if process.process is not None:
+            process.stop()
 
 
 def new_clause(server: ServerProcess, body: str = BODY) -> str:

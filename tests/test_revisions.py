@@ -7,14 +7,13 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
-from contextlib import ExitStack
 from typing import Any
 
 import httpx
 import pytest
 
 from server.client import LiveClient
-from tests.conftest import BACKENDS, database_url_for
+from tests.conftest import BACKENDS
 from tests.people import (
     ANONYMOUS,
     COMMENTER,
@@ -23,13 +22,11 @@ from tests.people import (
     OUTSIDER,
     SECRETARIAT,
     SITE_ADMIN,
-    add_accounts,
     client,
 )
 from tests.revising import (
     BODY,
     CHARTER,
-    SETTLE,
     append,
     live_body,
     new_clause,
@@ -37,6 +34,7 @@ from tests.revising import (
     replace_words,
     restore,
     revisions,
+    settled_server,
     sources,
 )
 from tests.servers import ServerProcess, eventually_async
@@ -45,19 +43,8 @@ pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ServerProcess]:
-    """The demo server, its revisions settling within a second."""
-    with ExitStack() as stack:
-        data_dir = tmp_path_factory.mktemp(f"revisions-{request.param}")
-        url = database_url_for(request.param, data_dir, stack)
-        process = ServerProcess(data_dir, url, dict(SETTLE))
-        process.start("--demo")
-        add_accounts(process)
-        yield process
-        if process.process is not None:
-            process.stop()
+def server(request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
+    yield from settled_server(request, "revisions")
 
 
 def user_id(server: ServerProcess, who: str) -> int:
