@@ -287,3 +287,13 @@ def test_a_frozen_clause_or_a_closed_charter_takes_no_restore(server: ServerProc
     finally:
         with client(server, SECRETARIAT) as http:
             assert http.patch(CHARTER, json={"phase": "drafting"}).status_code == 200
+
+
+def test_the_demo_charter_comes_with_revisions(server: ServerProcess) -> None:
+    assert sources(server, "inclusive-citizenship") == ["amendment", "publish"]
+    assert sources(server, "natural-phenomenon") == ["live", "publish"]
+    assert sources(server, "preamble") == ["publish"]
+    assert revisions(server, "preamble")[0]["source_ref"] == "0.1"
+    edited = revisions(server, "natural-phenomenon")[0]
+    assert contributors(edited) == {user_id(server, EDITOR)}
+    assert edited["body"].endswith("through the ties they keep.")
