@@ -297,3 +297,23 @@ def test_the_demo_charter_comes_with_revisions(server: ServerProcess) -> None:
     edited = revisions(server, "natural-phenomenon")[0]
     assert contributors(edited) == {user_id(server, EDITOR)}
     assert edited["body"].endswith("through the ties they keep.")
+
+
+async def test_a_restore_clashing_with_unsettled_typing_is_refused(server: ServerProcess) -> None:
+    key = new_clause(server)
+    first = revisions(server, key)[0]["id"]
+    async with LiveClient.connect(server.ws_url(as_=EDITOR)) as editor:
+        await asyncio.wait_for(editor.synced.wait(), 10)
+        replace_words(editor, key, "every child", "all children")
+        await eventually_async(lambda: sources(server, key) == ["live", "structure"])
+        # The same words again, restored before this typing settles: a clash.
+        replace_words(editor, key, "all children", "each child")
+        typed = BODY.replace("every child", "each child")
+        await eventually_async(lambda: live_body(server, key) == typed)
+        refused = restore(server, SECRETARIAT, key, first)
+        assert refused.status_code == 409, refused.text
+        conflict = refused.json()["conflicts"][0]
+        assert conflict == {"field": "body", "base": "all", "live": "each", "amendment": "every"}
+        assert live_body(server, key) == typed
+        assert str(editor.text(key, "body")) == typed
+    assert "restore" not in sources(server, key)
