@@ -29,6 +29,7 @@ class Action(StrEnum):
     publish = "publish"  # a numbered version, in any phase
     endorse = "endorse"  # a published version, for one's organisation; withdraw, re-confirm
     manage_endorsements = "manage_endorsements"  # verify or reject public requests; the counts
+    restore_revision = "restore_revision"  # bring an earlier revision of a clause back, live
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.publish,
             Action.endorse,
             Action.manage_endorsements,
+            Action.restore_revision,
         }
     ),
     Role.editor: frozenset(
@@ -106,10 +108,11 @@ def can(member: Member | None, action: Action, target: Target = None) -> bool:
         if member.role is Role.secretariat:
             return phase is not Phase.closed
         return phase is Phase.drafting
-    if action in (Action.comment, Action.decide_amendment):
+    if action in (Action.comment, Action.decide_amendment, Action.restore_revision):
         # Deliberation is open while drafting and in consultation; nobody writes once closed.
         # Given a frozen clause, refused: amendments pass their clause (a frozen text takes no
-        # change), comments pass the charter (a frozen clause still takes comments).
+        # change), comments pass the charter (a frozen clause still takes comments). Restoring a
+        # revision changes the text as accepting an amendment does, under the same rules.
         return phase is not Phase.closed and not (
             isinstance(target, ClauseTarget) and target.frozen
         )
@@ -135,7 +138,8 @@ def refusal_reason(member: Member, action: Action, target: Target = None) -> Tex
         return text("the text is read-only in the {phase} phase", phase=phase)
     if action is Action.change_structure and member.role in (Role.secretariat, Role.editor):
         return text("the clause structure cannot change in the {phase} phase", phase=phase)
-    if action in (Action.comment, Action.decide_amendment) and action in ROLE_ACTIONS.get(
+    deliberating = (Action.comment, Action.decide_amendment, Action.restore_revision)
+    if action in deliberating and action in ROLE_ACTIONS.get(
         member.role or Role.observer, frozenset()
     ):
         if isinstance(target, ClauseTarget) and target.frozen:
@@ -173,4 +177,5 @@ ACTION_NAMES = {
     Action.publish: Text("publish a version"),
     Action.endorse: Text("endorse"),
     Action.manage_endorsements: Text("manage endorsements"),
+    Action.restore_revision: Text("restore revisions"),
 }

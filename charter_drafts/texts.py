@@ -57,6 +57,12 @@ FRENCH: dict[str, str] = {
     "comment or propose amendments": "commenter ou proposer des amendements",
     "decide on amendments": "décider des amendements",
     "moderate comments": "modérer les commentaires",
+    # Publishing: clause revisions
+    "restore revisions": "rétablir des révisions",
+    "no revision {id} of this clause": "pas de révision {id} de cette clause",
+    "the live text changed the words this restore changes": (
+        "le texte en direct a changé les mots que ce rétablissement change"
+    ),
     "read the consultation report": "lire le rapport de consultation",
     # Publishing
     "publish a version": "publier une version",

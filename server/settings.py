@@ -84,6 +84,8 @@ class Settings:
     # Public event streams (visitors' version pages, kept current) open at once per process;
     # beyond it a visitor is told to come back later (503) and the page stays as loaded.
     public_streams_max: int = 500
+    # Seconds without an edit to a clause after which its text is recorded as a revision.
+    revision_settle_seconds: float = 5.0
 
     @property
     def allowed_origin_list(self) -> tuple[str, ...]:

@@ -216,7 +216,7 @@ def test_tab_reaches_every_clause_editor_with_a_visible_focus_and_a_label(
     assert count >= 4
     page.get_by_role("searchbox").focus()  # the last control before the clauses
     reached: list[str] = []
-    # each clause's discussion (its buttons) follows the clause's title and body
+    # each clause's discussion (its buttons) and History link follow its title and body
     for _ in range(count * 30):
         if len(reached) == count:
             break

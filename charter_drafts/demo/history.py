@@ -1,5 +1,6 @@
 """The demo charter's history so far: version 0.1 published, then amendments (open and
-supported, stale, merged, rejected) and a live edit, so that 0.1 and the live draft differ.
+supported, stale, merged, rejected) and a live edit, so that 0.1 and the live draft differ; the
+clauses' revisions (0.1's publish, the live edit with its editor, the merged amendment).
 
 Seeded once, with the charter, through the same operations members use; the live document is
 changed as a room would change it (each change appended to the charter's log). The amendments
@@ -32,6 +33,8 @@ from charter_drafts.endorsements.endorsements import (
 from charter_drafts.models import Charter, Membership, User
 from charter_drafts.people.memberships import as_member
 from charter_drafts.permissions import Member
+from charter_drafts.publishing.models import RevisionSource
+from charter_drafts.publishing.revisions import Contributor, live_text, record, record_document
 from charter_drafts.publishing.versions import publish
 
 
@@ -46,6 +49,10 @@ class StoredDocument:
     @property
     def doc(self) -> Doc[Any]:
         return self._doc
+
+    @property
+    def session(self) -> AsyncSession:
+        return self._session
 
     async def change(self, edit: Callable[[Doc[Any]], None]) -> None:
         before = self._doc.get_state()
@@ -71,6 +78,19 @@ def _append(key: str, words: str) -> Callable[[Doc[Any]], None]:
         body.insert(utf8_offset(current, len(current)), words)
 
     return edit
+
+
+async def _revision(
+    document: StoredDocument,
+    charter_id: int,
+    key: str,
+    source: RevisionSource,
+    ref: str,
+    member: Member,
+) -> None:
+    title, body = live_text(document.doc, key)
+    person = Contributor(member.user_id, member.organisation_id)
+    await record(document.session, charter_id, key, title, body, source, ref, [person])
 
 
 async def seed_history(session: AsyncSession, charter: Charter) -> None:
@@ -120,6 +140,7 @@ async def seed_history(session: AsyncSession, charter: Charter) -> None:
         notes="The text as the cities' working group agreed it for a **first reading**. "
         "Comments and amendments are open until the next version.",
     )
+    await record_document(session, charter.id, document.doc, RevisionSource.publish, "0.1")
 
     # Stale: proposed, then the clause was extended live; accepting now keeps both.
     stale_text = body("natural-phenomenon").replace(
@@ -139,6 +160,8 @@ async def seed_history(session: AsyncSession, charter: Charter) -> None:
             " Mobility also enriches the places people leave, through the ties they keep.",
         )
     )
+    live = RevisionSource.live
+    await _revision(document, charter.id, "natural-phenomenon", live, "", elena)
 
     # Merged: a civil-society wording the secretariat accepted.
     merged_text = body("inclusive-citizenship").replace(
@@ -155,6 +178,8 @@ async def seed_history(session: AsyncSession, charter: Charter) -> None:
         Proposal("replace", None, merged_text, "Status is an administrative matter; say so."),
     )
     await accept(session, secretariat, charter, document, merged, "Agreed at the first reading.")
+    source, ref = RevisionSource.amendment, str(merged.id)
+    await _revision(document, charter.id, "inclusive-citizenship", source, ref, chiara)
 
     # Rejected: deleting a clause the cities want to keep.
     deletion = await propose(

@@ -122,6 +122,8 @@ class Room:
         self._staging_timer: asyncio.TimerHandle | None = None
         self._fanout = fanout
         self._metrics = metrics
+        # Told of every accepted client update: the clauses it touched and whose it is.
+        self.on_edit: Callable[[Room, set[str], Member], None] = lambda *_: None
 
     @property
     def doc(self) -> Doc:
@@ -247,7 +249,10 @@ class Room:
                 self._refuse(connection, message, refusal, resync=False)
             return False
 
+        touched: set[str] = set()
+
         def refuse_clause(key: str) -> Text | None:
+            touched.add(key)
             target = ClauseTarget(self.phase, key in self.frozen)
             return None if can(member, Action.edit_text, target) else FROZEN
 
@@ -262,6 +267,7 @@ class Room:
         self._in_flight.append(integrated)
         self._writer.submit(self, integrated, connection.release_window)
         self._metrics.updates_in.inc()
+        self.on_edit(self, touched, member)
         return True
 
     def _note_pending(self, connection: Connection, update: bytes) -> None:

@@ -25,6 +25,7 @@ from charter_drafts.texts import text
 from server.live.events import EventHub
 from server.live.fanout import Fanout, Kind
 from server.live.memory import release_freed_memory
+from server.live.revisions import RevisionRecorder
 from server.live.room import Room
 from server.live.writer import UpdateWriter
 from server.metrics import Metrics
@@ -47,6 +48,7 @@ class Rooms:
         self._store = store
         self._metrics = metrics
         self.events = EventHub()
+        self.revisions = RevisionRecorder(sessions, settings.revision_settle_seconds)
         metrics.rooms.set_function(lambda: len(self._rooms))
         metrics.connections.set_function(
             lambda: sum(len(room.connections) for room in self._rooms.values())
@@ -216,6 +218,7 @@ class Rooms:
             fanout=self._fanout,
             metrics=self._metrics,
         )
+        room.on_edit = self.revisions.edited
         self._charter_ids[slug] = charter_id
         for kind, data in early:
             self._on_remote(room, kind, data)
@@ -244,6 +247,7 @@ class Rooms:
             await self._writer.flush()
             if room.connections or room.pending:
                 return
+            await self.revisions.settle_room(room)
             with contextlib.suppress(Exception):  # logged by the writer; the log stays whole
                 await self._writer.compact(room.charter_id, room)
             if room.connections or room.pending or self._rooms.get(room.slug) is not room:
@@ -269,6 +273,7 @@ class Rooms:
         try:
             async with asyncio.timeout(grace):
                 await self._writer.flush()
+                await self.revisions.close()
                 for room in list(self._rooms.values()):
                     with contextlib.suppress(Exception):
                         await self._writer.compact(room.charter_id, room)

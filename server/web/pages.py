@@ -135,6 +135,8 @@ async def charter(request: Request) -> Response:
         f'<span class="clause-number">'
         f"{escape(translate(language, 'preamble') if cl.number is None else str(cl.number))}"
         f"</span><h2>{escape(cl.title)}</h2>"
+        f'<a class="clause-history" href="/charters/{slug}/clauses/{escape(cl.key)}/history">'
+        f"{escape(translate(language, 'history.link'))}</a>"
         + "".join(f"<p>{escape(p)}</p>" for p in cl.body.split("\n\n"))
         + "</li>"
         for cl in text.clauses

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from html import escape
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from starlette.datastructures import FormData
@@ -15,13 +16,11 @@ from starlette.routing import Route
 
 from charter_drafts.errors import DomainError
 from charter_drafts.permissions import Action, can, require
-from charter_drafts.publishing.compare import compare
 from charter_drafts.publishing.models import Version, VersionClause
 from charter_drafts.publishing.versions import (
     Published,
     get_version,
     latest_version,
-    publish,
     versions_of,
 )
 from charter_drafts.usertext import render_markdown
@@ -38,7 +37,7 @@ from server.web.i18n import translate
 from server.web.pages import page
 from server.web.review import diff_html
 from server.web.routes.context import CharterCall, charter_call
-from server.web.routes.versions import LIVE, publisher_name, side
+from server.web.routes.versions import LIVE, compared, do_publish, publisher_name
 from server.web.security import check_form_csrf, csrf_token
 
 EXPORT_KINDS = ("pdf", "html", "md", "json", "akn.xml")
@@ -156,19 +155,11 @@ async def publish_form(request: Request) -> Response:
     try:
         async with charter_call(request) as c:
             require(c.member, Action.publish, c.target)
-            assert c.member is not None
-            async with c.services.rooms.live(c.charter.slug) as room:
-                published = await publish(
-                    c.session,
-                    c.member,
-                    c.charter,
-                    room.doc,
-                    number=str(form.get("number", "")).strip(),
-                    title=str(form.get("title", "")),
-                    notes=str(form.get("notes", "")),
-                )
-            c.services.rooms.announce(
-                c.charter_id, {"type": "version", "number": published.version.number}
+            published = await do_publish(
+                c,
+                str(form.get("number", "")).strip(),
+                str(form.get("title", "")),
+                str(form.get("notes", "")),
             )
     except DomainError as error:
         message = error.text.render(language_of(request))
@@ -281,7 +272,7 @@ async def compare_page(request: Request) -> Response:
     old = request.query_params.get("from", "")
     new = request.query_params.get("to", "")
     async with charter_call(request) as c:
-        entries = compare(await side(c, old), await side(c, new))
+        entries, changelog = await compared(c, old, new)
     slug = escape(c.charter.slug)
     rows = []
     for entry in entries:
@@ -301,7 +292,8 @@ async def compare_page(request: Request) -> Response:
             f'<section class="change change-{change}" data-clause="{escape(entry["id"])}"'
             f' data-change="{change}"><h2>{escape(entry["title"])} '
             f'<span class="badge">{_t(request, "change." + entry["change"])}</span>'
-            f' <span class="numbers">{escape(numbers)}</span></h2>{body}</section>'
+            f' <span class="numbers">{escape(numbers)}</span></h2>{body}'
+            f"{_provenance(request, entry)}</section>"
         )
 
     def name(n: str) -> str:
@@ -311,9 +303,52 @@ async def compare_page(request: Request) -> Response:
     main = (
         f'<main class="compare"><p><a href="/charters/{slug}/versions">'
         f"{_t(request, 'version.all')}</a></p><h1>{escape(c.charter.title)}: {escape(title)}</h1>"
-        f"{''.join(rows)}</main>"
+        f"{_changelog(request, entries, changelog)}{''.join(rows)}</main>"
     )
     return HTMLResponse(page(request, title, main, caller=c.caller))
+
+
+def _provenance(request: Request, entry: dict[str, Any]) -> str:
+    """Where a changed clause's words came from: amendments, revisions (members), comments."""
+    if entry["change"] == "unchanged":
+        return ""
+    parts = [
+        f'<a href="{escape(a["link"])}">{_t(request, "provenance.amendment")} {a["id"]}</a>'
+        for a in entry["amendments"]
+    ]
+    if "revisions" in entry:
+        count = len(entry["revisions"])
+        parts.append(
+            f'<a href="{escape(entry["history"])}">{count} {_t(request, "provenance.revisions")}'
+            "</a>"
+        )
+        parts.append(f"{entry['comments']['count']} {_t(request, 'provenance.comments')}")
+    return f'<p class="provenance">{" · ".join(parts)}</p>' if parts else ""
+
+
+def _changelog(request: Request, entries: list[dict[str, Any]], log: dict[str, Any]) -> str:
+    titles = {e["id"]: e["title"] for e in entries}
+    items = [
+        f'<li data-changelog="{change}">{_t(request, "changelog." + change)}: '
+        + ", ".join(escape(titles.get(key) or key) for key in log[change])
+        + "</li>"
+        for change in ("added", "removed", "moved", "changed")
+        if log[change]
+    ]
+    merged = "".join(
+        f'<li data-amendment="{a["id"]}"><a href="{escape(a["link"])}">'
+        f"{_t(request, 'provenance.amendment')} {a['id']}</a>"
+        f" ({escape(titles.get(a['clause']) or a['clause'])}): "
+        f"{escape(a['rationale'])}</li>"
+        for a in log["amendments"]
+    )
+    if merged:
+        items.append(f"<li>{_t(request, 'changelog.amendments')}<ul>{merged}</ul></li>")
+    listing = "".join(items) or f"<li>{_t(request, 'changelog.none')}</li>"
+    return (
+        f'<section class="changelog"><h2>{_t(request, "changelog.title")}</h2>'
+        f"<ul>{listing}</ul></section>"
+    )
 
 
 routes = [

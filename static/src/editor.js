@@ -377,8 +377,13 @@ function start (root) {
     frozenBadge.textContent = t('frozen')
     frozenBadge.title = t('frozenHelp')
     heading.append(headingText, frozenBadge)
+    const history = el('a', {
+      class: 'clause-history',
+      href: `/charters/${encodeURIComponent(root.dataset.slug || '')}/clauses/${encodeURIComponent(id)}/history`
+    })
+    history.textContent = t('history')
     const why = el('p', { id: `cd-${n}-why`, class: 'readonly-why', hidden: '' })
-    li.append(heading, why)
+    li.append(heading, history, why)
     const fields = {}
     for (const f of FIELDS) {
       const wrap = el('div', { class: `field field-${f}` })
@@ -389,7 +394,7 @@ function start (root) {
       li.append(wrap)
       fields[f] = { wrap, label, editors, editor: null, markerKey: '' }
     }
-    const row = { id, n, li, headingText, frozenBadge, why, fields, label: '' }
+    const row = { id, n, li, headingText, frozenBadge, history, why, fields, label: '' }
     rows.set(id, row)
     return row
   }
@@ -398,6 +403,7 @@ function start (root) {
     if (row.label !== label) {
       row.label = label
       row.headingText.textContent = label
+      row.history.setAttribute('aria-label', t('historyOf', { clause: label }))
       row.fields.title.label.textContent = t('titleLabel', { clause: label })
       row.fields.body.label.textContent = t('bodyLabel', { clause: label })
     }

@@ -14,10 +14,13 @@ from charter_drafts.deliberation.listing import amendment_views
 from charter_drafts.deliberation.models import Amendment
 from charter_drafts.errors import Conflict, Invalid, NotFound
 from charter_drafts.permissions import Action, require
+from charter_drafts.publishing.models import RevisionSource
+from charter_drafts.publishing.revisions import Contributor
 from charter_drafts.texts import text
 from server.web.inputs import Input, read_json
 from server.web.reads import current_document
 from server.web.routes.context import CharterCall, charter_call, created
+from server.web.routes.revisions import record_change
 
 DECISIONS = ("accept", "reject")
 
@@ -103,13 +106,19 @@ async def do_decide(c: CharterCall, amendment: Amendment, decision: str, reason:
     if decision == "reject":
         await amendments.reject(c.session, c.member, c.charter, amendment, reason)
     else:
-        async with c.services.rooms.live(c.charter.slug) as room:
+        rooms = c.services.rooms
+        async with rooms.live(c.charter.slug) as room:
+            await rooms.revisions.settle(room, [amendment.clause_key])  # what was typed before
             try:
                 await amendments.accept(c.session, c.member, c.charter, room, amendment, reason)
             except Conflict:
                 if amendment.conflicted:
                     _announce(c, "conflicted", amendment)
                 raise
+            keys = [amendment.clause_key, amendment.merged_clause_key or ""]
+            author = Contributor(amendment.author_id, amendment.organisation_id)
+            source = RevisionSource.amendment
+            await record_change(c, room, keys, source, str(amendment.id), [author])
     _announce(c, amendment.status, amendment)
 
 

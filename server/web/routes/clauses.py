@@ -11,6 +11,8 @@ from starlette.routing import Route
 
 from charter_drafts.models import Clause, ClauseKind, Phase
 from charter_drafts.permissions import Action, ClauseTarget, require
+from charter_drafts.publishing.models import RevisionSource
+from charter_drafts.publishing.revisions import Contributor
 from charter_drafts.structure import (
     create_clause,
     delete_clause,
@@ -21,6 +23,7 @@ from charter_drafts.structure import (
 )
 from server.web.inputs import Input, read_json
 from server.web.routes.context import charter_call, created, no_content
+from server.web.routes.revisions import record_change
 
 
 class ClauseCreate(Input):
@@ -56,6 +59,8 @@ async def add(request: Request) -> JSONResponse:
                 kind=parse_kind(data.kind),
                 position=data.position,
             )
+            people = [Contributor(c.member.user_id, c.member.organisation_id)]
+            await record_change(c, room, [clause.key], RevisionSource.structure, "", people)
     return created({**clause_json(clause), "title": clause.title, "body": clause.body})
 
 
@@ -74,6 +79,8 @@ async def change(request: Request) -> JSONResponse:
         # Only a move changes the live document: a kind or freeze change does not load the room.
         live = c.services.rooms.live(c.charter.slug) if data.position is not None else None
         async with live or contextlib.nullcontext() as room:
+            if room is not None:  # what was typed before the move, recorded as its own
+                await c.services.rooms.revisions.settle(room, [key], RevisionSource.structure)
             clause = await update_clause(
                 c.session,
                 c.member,
@@ -95,8 +102,11 @@ async def remove(request: Request) -> Response:
     async with charter_call(request) as c:
         require(c.member, Action.change_structure, c.target)
         assert c.member is not None
-        async with c.services.rooms.live(c.charter.slug) as room:
-            await delete_clause(c.session, c.member, c.charter, room, request.path_params["key"])
+        key = request.path_params["key"]
+        rooms = c.services.rooms
+        async with rooms.live(c.charter.slug) as room:
+            await rooms.revisions.settle(room, [key], RevisionSource.structure)
+            await delete_clause(c.session, c.member, c.charter, room, key)
     return no_content()
 
 

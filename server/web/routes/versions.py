@@ -12,11 +12,13 @@ from starlette.routing import Route
 
 from charter_drafts.charters import clause_rows
 from charter_drafts.errors import NotFound
-from charter_drafts.models import User
-from charter_drafts.permissions import Action, require
+from charter_drafts.models import User, utcnow
+from charter_drafts.permissions import Action, can, require
 from charter_drafts.publishing import exports
 from charter_drafts.publishing.compare import compare
-from charter_drafts.publishing.models import Version, VersionClause
+from charter_drafts.publishing.models import RevisionSource, Version, VersionClause
+from charter_drafts.publishing.provenance import Moment, add_provenance
+from charter_drafts.publishing.revisions import record_document
 from charter_drafts.publishing.versions import (
     Published,
     get_version,
@@ -80,25 +82,30 @@ async def published_json(c: CharterCall, published: Published) -> dict[str, Any]
     }
 
 
+async def do_publish(c: CharterCall, number: str, title: str, notes: str) -> Published:
+    """Publish the live text (secretariat); every clause that differs from its latest revision
+    is recorded as a ``publish`` revision, with who typed it since; announced."""
+    require(c.member, Action.publish, c.target)
+    assert c.member is not None
+    rooms = c.services.rooms
+    async with rooms.live(c.charter.slug) as room:
+        published = await publish(
+            c.session, c.member, c.charter, room.doc, number=number, title=title, notes=notes
+        )
+        people = rooms.revisions.people(c.charter_id)
+        source, ref = RevisionSource.publish, published.version.number
+        await record_document(c.session, c.charter_id, room.doc, source, ref, people)
+    rooms.announce(c.charter_id, {"type": "version", "number": published.version.number})
+    return published
+
+
 async def create(request: Request) -> JSONResponse:
     async with charter_call(request) as c:
         require(c.member, Action.publish, c.target)
         assert c.member is not None
         data = await read_json(request, VersionCreate)
-        async with c.services.rooms.live(c.charter.slug) as room:
-            published = await publish(
-                c.session,
-                c.member,
-                c.charter,
-                room.doc,
-                number=data.number,
-                title=data.title,
-                notes=data.notes,
-            )
+        published = await do_publish(c, data.number, data.title, data.notes)
         body = await published_json(c, published)
-        c.services.rooms.announce(
-            c.charter_id, {"type": "version", "number": published.version.number}
-        )
     return created(body)
 
 
@@ -125,13 +132,35 @@ async def side(c: CharterCall, number: str) -> list[VersionClause]:
     return (await get_version(c.session, c.charter_id, number)).clauses
 
 
+async def moment(c: CharterCall, number: str) -> Moment:
+    """When a side of a comparison stands: a version's publication, or now (``live``)."""
+    if number == LIVE:
+        return Moment(utcnow())
+    version = (await get_version(c.session, c.charter_id, number)).version
+    return Moment(version.published_at, version.number)
+
+
+async def compared(c: CharterCall, old: str, new: str) -> tuple[list[dict[str, Any]], Any]:
+    """The comparison's clauses with their provenance, and its changelog. Revisions and
+    comments are the draft's: only members see them."""
+    entries = compare(await side(c, old), await side(c, new))
+    changelog = await add_provenance(
+        c.session, c.charter.slug, c.charter_id, entries, await moment(c, old), await moment(c, new)
+    )
+    if not can(c.member, Action.read_draft, c.target):
+        for entry in entries:
+            for field in ("revisions", "comments", "history"):
+                del entry[field]
+    return entries, changelog
+
+
 async def comparison(request: Request) -> JSONResponse:
     async with charter_call(request) as c:
         old, new = request.query_params.get("from"), request.query_params.get("to")
         if not old or not new:
             raise NotFound(text("no version {number} of this charter", number=""))
-        entries = compare(await side(c, old), await side(c, new))
-    return JSONResponse({"from": old, "to": new, "clauses": entries})
+        entries, changelog = await compared(c, old, new)
+    return JSONResponse({"from": old, "to": new, "clauses": entries, "changelog": changelog})
 
 
 async def export(request: Request) -> Response:
