@@ -29,6 +29,7 @@ from server.web import (
     versions_pages,
 )
 from server.web.routes import (
+    accounts,
     amendments,
     charters,
     clauses,
@@ -88,6 +89,7 @@ def create_app(settings: Settings) -> LiveEntry:
             *endorsements.routes,
             *members.routes,
             *tokens.routes,
+            *accounts.routes,
             *session.routes,
             *organisations.routes,
             *ops.routes,

@@ -96,6 +96,17 @@ class Rooms:
         for room in list(self._rooms.values()):
             room.close_token(token_id)
 
+    def user_deactivated(self, user_id: int) -> None:
+        """Close every live document and event stream of the user: here, and in the other
+        processes."""
+        self._user_deactivated(user_id)
+        self._fanout.publish_to_processes(Kind.user_deactivated, str(user_id).encode())
+
+    def _user_deactivated(self, user_id: int) -> None:
+        for room in list(self._rooms.values()):
+            room.close_user(user_id)
+        self.events.end_user(user_id)
+
     def announce(self, charter_id: int, event: dict[str, Any]) -> None:
         """Raise a domain event (a comment, an amendment, a decision…) for the charter's open
         event streams: here, and in every other process (on the process channel, since a
@@ -107,6 +118,8 @@ class Rooms:
     def _on_process_message(self, kind: Kind, data: bytes) -> None:
         if kind is Kind.token_revoked:
             self._token_revoked(int(data))
+        elif kind is Kind.user_deactivated:
+            self._user_deactivated(int(data))
         elif kind is Kind.event:
             message = json.loads(data)
             self.events.publish(int(message["charter_id"]), message["event"])
