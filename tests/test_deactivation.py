@@ -23,6 +23,7 @@ from tests.accounts import (
     signs_in,
     stored_account,
 )
+from tests.conftest import BACKENDS, ServerFactory
 from tests.people import (
     ANONYMOUS,
     COMMENTER,
@@ -198,3 +199,34 @@ def test_the_command_line_deactivates_and_reactivates(people: ServerProcess) -> 
     with as_session(people, member) as http:
         assert http.get(CHARTER).status_code == 401
     assert stored_account(people, member.user_id) == (True, 1, 0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_without_redis_a_running_server_closes_what_the_command_line_deactivated(
+    make_server: ServerFactory, backend: str
+) -> None:
+    """The command line cannot tell a running process without Redis; its sweep (every
+    ACCOUNT_CHECK_SECONDS) closes the account's live documents and event streams."""
+    server = make_server(backend, env={"ACCOUNT_CHECK_SECONDS": "1"})
+    member, bystander = new_member(server), new_member(server)
+    async with (
+        live_socket(server, member) as socket,
+        event_stream(server, member) as events,
+        live_socket(server, bystander) as other,
+        event_stream(server, bystander) as others_events,
+    ):
+        done = await asyncio.to_thread(
+            server.cli, "deactivate-user", member.email, "--reason", "suspended"
+        )
+        assert done.returncode == 0, done.stderr
+        closed = await closed_within(socket, 2.5)
+        await ends_within(events, 2.5)
+        # Others stay connected through the sweeps.
+        await asyncio.sleep(1.5)
+        assert other.state is State.OPEN
+        line = ""
+        while not line:  # past the blank line that ends each message
+            line = await asyncio.wait_for(anext(others_events), 20)
+        assert line == ": heartbeat"
+    assert closed.rcvd is not None
+    assert (closed.rcvd.code, closed.rcvd.reason) == (4401, "this account is deactivated")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -158,3 +159,11 @@ async def reactivate_user(
         session, "account.reactivate", actor_id=actor_id, target=f"user:{user.id}", reason=reason
     )
     await session.flush()
+
+
+async def inactive_among(session: AsyncSession, user_ids: Collection[int]) -> set[int]:
+    """Those of the accounts that are deactivated (one statement)."""
+    if not user_ids:
+        return set()
+    query = select(col(User.id)).where(col(User.id).in_(user_ids), col(User.active).is_(False))
+    return {user_id for user_id in (await session.execute(query)).scalars() if user_id is not None}

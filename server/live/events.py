@@ -39,6 +39,10 @@ class EventHub:
         for queue in list(self._by_user.get(user_id, ())):
             _end(queue)
 
+    def user_ids(self) -> set[int]:
+        """The signed-in users with a stream open."""
+        return set(self._by_user)
+
     @contextlib.contextmanager
     def subscription(self, charter_id: int, user_id: int | None = None) -> Iterator[Queue]:
         queue: Queue = asyncio.Queue(MAX_PENDING)
