@@ -114,6 +114,10 @@ class User(SQLModel, table=True):
     active: bool = True
     site_admin: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+    # Carried by every session cookie signed in since; moved on by a deactivation, which ends them.
+    session_epoch: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
 
 
 class Organisation(SQLModel, table=True):

@@ -30,6 +30,7 @@ class Action(StrEnum):
     endorse = "endorse"  # a published version, for one's organisation; withdraw, re-confirm
     manage_endorsements = "manage_endorsements"  # verify or reject public requests; the counts
     restore_revision = "restore_revision"  # bring an earlier revision of a clause back, live
+    manage_accounts = "manage_accounts"  # deactivate and reactivate accounts (site administrators)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,14 @@ class ClauseTarget:
     frozen: bool
 
 
-Target = CharterTarget | ClauseTarget | None
+@dataclass(frozen=True, slots=True)
+class AccountTarget:
+    """A user account, as a whole (not one charter's membership)."""
+
+    user_id: int
+
+
+Target = CharterTarget | ClauseTarget | AccountTarget | None
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.secretariat: frozenset(
@@ -89,7 +97,17 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
 }
 
 # A site administrator creates charters and appoints their secretariat, on any charter.
-SITE_ADMIN_ACTIONS = frozenset({Action.create_charter, Action.manage_members, Action.read_audit})
+#
+# Only a site administrator deactivates or reactivates an account. A deactivation is of the
+# account, on every charter at once (sign-in, sessions, tokens, open documents and streams): no
+# charter's secretariat may decide that for the other charters the person belongs to, and a
+# secretariat that wants someone out of its own charter removes them from it (manage_members),
+# which closes their live documents there already. A site administrator may not deactivate
+# their own account (another administrator or the command line may), so a slip cannot lock out
+# the only one.
+SITE_ADMIN_ACTIONS = frozenset(
+    {Action.create_charter, Action.manage_members, Action.read_audit, Action.manage_accounts}
+)
 
 
 def can(member: Member | None, action: Action, target: Target = None) -> bool:
@@ -100,7 +118,11 @@ def can(member: Member | None, action: Action, target: Target = None) -> bool:
         allowed = True
     if not allowed:
         return False
-    phase = target.phase if target is not None else None
+    if action is Action.manage_accounts:
+        return isinstance(target, AccountTarget | None) and not (
+            isinstance(target, AccountTarget) and target.user_id == member.user_id
+        )
+    phase = target.phase if isinstance(target, CharterTarget | ClauseTarget) else None
     if action is Action.edit_text:
         # The text is live only while drafting; a frozen clause is read-only for everyone.
         return phase is Phase.drafting and not (isinstance(target, ClauseTarget) and target.frozen)
@@ -129,9 +151,13 @@ def require(member: Member | None, action: Action, target: Target = None) -> Non
 
 
 def refusal_reason(member: Member, action: Action, target: Target = None) -> Text:
+    if action is Action.manage_accounts:
+        if member.site_admin:
+            return Text("you may not deactivate or reactivate your own account")
+        return Text("only a site administrator may deactivate or reactivate an account")
     if member.role is None and not member.site_admin:
         return Text("you are not a member of this charter")
-    phase = PHASE_NAMES[target.phase] if target is not None else None
+    phase = PHASE_NAMES[target.phase] if isinstance(target, CharterTarget | ClauseTarget) else None
     if action is Action.edit_text and member.role in (Role.secretariat, Role.editor):
         if isinstance(target, ClauseTarget) and target.frozen:
             return FROZEN
@@ -178,4 +204,5 @@ ACTION_NAMES = {
     Action.endorse: Text("endorse"),
     Action.manage_endorsements: Text("manage endorsements"),
     Action.restore_revision: Text("restore revisions"),
+    Action.manage_accounts: Text("deactivate or reactivate accounts"),
 }

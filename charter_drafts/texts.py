@@ -276,6 +276,11 @@ FRENCH: dict[str, str] = {
     "you have no token {id}": "vous n’avez pas de jeton {id}",
     "this API token was revoked": "ce jeton d’API a été révoqué",
     "this account is deactivated": "ce compte est désactivé",
+    "no user {id}": "aucun utilisateur {id}",
+    "no account for {email}": "aucun compte pour {email}",
+    "give a reason": "donnez un motif",
+    "the account {email} is deactivated already": "le compte {email} est déjà désactivé",
+    "the account {email} is active": "le compte {email} est actif",
     "unknown API token": "jeton d’API inconnu",
     "this API token is for another charter": "ce jeton d’API est pour une autre charte",
     "a token for one charter cannot issue tokens for others": (
@@ -320,6 +325,13 @@ FRENCH: dict[str, str] = {
     "manage members": "gérer les membres",
     "read audit": "lire le journal d’audit",
     "create charter": "créer une charte",
+    "deactivate or reactivate accounts": "désactiver ou réactiver des comptes",
+    "you may not deactivate or reactivate your own account": (
+        "vous ne pouvez pas désactiver ni réactiver votre propre compte"
+    ),
+    "only a site administrator may deactivate or reactivate an account": (
+        "seul·e un·e administrateur·rice du site peut désactiver ou réactiver un compte"
+    ),
     # The live document (updates refused, connections closed)
     "update refused: {reason}": "modification refusée : {reason}",
     "read-only": "lecture seule",

@@ -31,6 +31,7 @@ from server.web import (
 )
 from server.web.events import StreamGate
 from server.web.routes import (
+    accounts,
     amendments,
     charters,
     clauses,
@@ -93,6 +94,7 @@ def create_app(settings: Settings) -> LiveEntry:
             *endorsements.routes,
             *members.routes,
             *tokens.routes,
+            *accounts.routes,
             *session.routes,
             *organisations.routes,
             *ops.routes,

@@ -1,5 +1,5 @@
 """The ``charter-drafts`` command: serve, migrate, seed-demo, create-user, add-member,
-create-charter."""
+create-charter, deactivate-user, reactivate-user."""
 
 from __future__ import annotations
 
@@ -21,11 +21,17 @@ from charter_drafts.demo.content import DEMO_SLUG
 from charter_drafts.demo.seed import DEMO_MEMBERS, DEMO_PASSWORD, seed_demo
 from charter_drafts.errors import DomainError, NotFound
 from charter_drafts.migrate import upgrade
-from charter_drafts.models import OrganisationKind, Role
-from charter_drafts.people.accounts import create_user, find_user
+from charter_drafts.models import OrganisationKind, Role, User
+from charter_drafts.people.accounts import (
+    create_user,
+    deactivate_user,
+    find_user,
+    reactivate_user,
+)
 from charter_drafts.people.memberships import add_member
 from charter_drafts.people.organisations import find_or_create_organisation
 from charter_drafts.texts import text
+from server.live.fanout import Kind, publish_once
 from server.logs import configure_logging
 from server.settings import Settings
 
@@ -80,6 +86,20 @@ def _parser() -> argparse.ArgumentParser:
     charter.add_argument("--title", required=True)
     charter.add_argument("--summary", default="")
     charter.add_argument("--secretariat", required=True, help="email of an existing account")
+    deactivate = commands.add_parser(
+        "deactivate-user",
+        help="suspend an account everywhere: sign-in, sessions, tokens, open documents",
+    )
+    _store_options(deactivate)
+    deactivate.add_argument("email")
+    deactivate.add_argument("--reason", required=True, help="why (kept in the audit log)")
+    deactivate.add_argument(
+        "--redis-url", help="Redis of the running servers, to close what is open (env REDIS_URL)"
+    )
+    reactivate = commands.add_parser("reactivate-user", help="let an account sign in again")
+    _store_options(reactivate)
+    reactivate.add_argument("email")
+    reactivate.add_argument("--reason", default="", help="why (kept in the audit log)")
     return parser
 
 
@@ -145,6 +165,48 @@ def _create_charter(args: argparse.Namespace) -> Callable[[AsyncSession], Awaita
     return work
 
 
+async def _account(session: AsyncSession, email: str) -> User:
+    user = await find_user(session, email)
+    if user is None:
+        raise NotFound(text("no account for {email}", email=email))
+    return user
+
+
+def _deactivate_user(
+    args: argparse.Namespace, settings: Settings
+) -> Callable[[AsyncSession], Awaitable[None]]:
+    async def work(session: AsyncSession) -> None:
+        user = await _account(session, args.email)
+        tokens = await deactivate_user(session, user, actor_id=None, reason=args.reason)
+        await session.commit()
+        assert user.id is not None
+        print(f"deactivated {user.email}; {tokens} API token(s) revoked")
+        if settings.redis_url:
+            # Every running process closes the user's live documents and event streams.
+            reached = await publish_once(
+                settings.redis_url, Kind.user_deactivated, str(user.id).encode()
+            )
+            print(f"{reached} running server process(es) told to close what they have open")
+        else:
+            print(
+                "no REDIS_URL: a running server refuses the user's sessions and tokens at their "
+                "next request, but keeps their open live documents and event streams until "
+                "they reconnect (the HTTP operation closes them at once)"
+            )
+
+    return work
+
+
+def _reactivate_user(args: argparse.Namespace) -> Callable[[AsyncSession], Awaitable[None]]:
+    async def work(session: AsyncSession) -> None:
+        user = await _account(session, args.email)
+        await reactivate_user(session, user, actor_id=None, reason=args.reason)
+        await session.commit()
+        print(f"reactivated {user.email}: they may sign in again")
+
+    return work
+
+
 def _print_demo_accounts(base: str) -> None:
     lines = [f"demo charter: {base}/charters/{DEMO_SLUG}"]
     lines.append(f"demo accounts (password: {DEMO_PASSWORD}):")
@@ -172,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "create-user": _create_user,
         "add-member": _add_member,
         "create-charter": _create_charter,
+        "deactivate-user": lambda args: _deactivate_user(args, settings),
+        "reactivate-user": _reactivate_user,
     }
     if args.command in commands:
         upgrade(url)

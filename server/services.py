@@ -87,6 +87,8 @@ class Services:
                 asyncio.create_task(self._resync_periodically()),
                 asyncio.create_task(self._expire_presence_periodically()),
             ]
+        if self.settings.account_check_seconds > 0:
+            self._background.append(asyncio.create_task(self._close_deactivated_periodically()))
 
     async def _resync_periodically(self) -> None:
         while True:
@@ -95,6 +97,14 @@ class Services:
                 await self.rooms.resync()
             except Exception:
                 log.exception("periodic resync from the store failed")
+
+    async def _close_deactivated_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.account_check_seconds)
+            try:
+                await self.rooms.close_deactivated()
+            except Exception:
+                log.exception("looking for deactivated accounts failed")
 
     async def _expire_presence_periodically(self) -> None:
         timeout = self.settings.presence_timeout_seconds

@@ -41,6 +41,10 @@ class Settings:
     # With Redis: another process's client whose presence is not renewed for this long is shown
     # as gone (clients renew every 15 s; a process that died never says they left).
     presence_timeout_seconds: float = 30.0
+    # How often each process looks for deactivated accounts among those with a live document or
+    # an event stream open, and closes them (what the command line without Redis, or a lost
+    # fan-out message, did not reach at once). 0: never.
+    account_check_seconds: float = 30.0
     # Log lines: "text" or "json" (one JSON object per line).
     log_format: str = "text"
     host: str = "127.0.0.1"

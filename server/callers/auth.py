@@ -18,6 +18,7 @@ from charter_drafts.permissions import Member
 
 SESSION_USER = "uid"
 SESSION_CSRF = "csrf"
+SESSION_EPOCH = "ep"  # the account's session epoch at sign-in (absent: 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,18 +39,28 @@ def bearer_token(connection: HTTPConnection) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
-    """What the caller presented: an API token's secret, or the signed-in user's id."""
+    """What the caller presented: an API token's secret, or the signed-in user's id (and the
+    session epoch it signed in under)."""
 
     token: str | None
     user_id: int | None
+    epoch: int = 0
 
 
 def credentials(connection: HTTPConnection) -> Credentials:
     secret = bearer_token(connection)
     if secret is not None:
         return Credentials(secret, None)
-    user_id = connection.session.get(SESSION_USER) if "session" in connection.scope else None
-    return Credentials(None, user_id if isinstance(user_id, int) else None)
+    session = connection.session if "session" in connection.scope else {}
+    user_id, epoch = session.get(SESSION_USER), session.get(SESSION_EPOCH, 0)
+    return Credentials(
+        None, user_id if isinstance(user_id, int) else None, epoch if isinstance(epoch, int) else -1
+    )
+
+
+def session_valid(user: User | None, presented: Credentials) -> bool:
+    """An active account, signed in since its last deactivation."""
+    return user is not None and user.active and user.session_epoch == presented.epoch
 
 
 async def principal(connection: HTTPConnection, session: AsyncSession) -> Principal | None:
@@ -68,7 +79,7 @@ def principal_blocking(session: Session, presented: Credentials) -> Principal | 
     if presented.user_id is None:
         return None
     user = session.get(User, presented.user_id)
-    if user is None or not user.active:
+    if user is None or not session_valid(user, presented):
         return None
     return Principal(user, None)
 
@@ -114,6 +125,6 @@ def caller_on_charter_blocking(
         .where(User.id == presented.user_id)
     )
     row = session.execute(query).first()
-    if row is None or not row[0].active:
+    if row is None or not session_valid(row[0], presented):
         return None, None
     return Principal(row[0], None), as_member(row[0], row[1])

@@ -3,7 +3,8 @@
 What crosses: updates (after the publishing process stored them, so every process may show them
 at once), awareness, and access changes (roles, phase, frozen clauses). A process subscribes to a
 charter's channel before loading the room from the store, so nothing falls between the two.
-What concerns every charter (a revoked API token) goes on one channel every process listens to.
+What concerns every charter (a revoked API token, a deactivated account) goes on one channel
+every process listens to; the command line publishes there too (``publish_once``).
 
 Redis is a courier, not a store: a message lost while Redis is away is recovered from the store.
 When the subscription comes back, every room resyncs from the store (state-vector diff).
@@ -34,6 +35,7 @@ class Kind(Enum):
     member = b"M"
     charter = b"C"
     token_revoked = b"T"  # on the process channel: payload is the token's id
+    user_deactivated = b"D"  # on the process channel: payload is the user's id
     event = b"E"  # on the process channel: a charter's domain event, {"charter_id", "event"}
 
 
@@ -205,3 +207,14 @@ class RedisFanout:
 
 
 Fanout = LocalFanout | RedisFanout
+
+
+async def publish_once(url: str, kind: Kind, payload: bytes) -> int:
+    """Publish one message on the process channel from outside a server (the command line):
+    every running process connected to this Redis acts on it. Returns how many received it."""
+    client = aioredis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        message = kind.value + uuid.uuid4().bytes + payload
+        return int(await client.publish(RedisFanout.PROCESSES, message))
+    finally:
+        await client.aclose()

@@ -368,6 +368,12 @@ class Room:
             if connection.token_id == token_id:
                 connection.close(CLOSE_UNAUTHENTICATED, Text("this API token was revoked"))
 
+    def close_user(self, user_id: int) -> None:
+        """An account was deactivated: every connection of that user closes at once."""
+        for connection in list(self.connections):
+            if connection.member.user_id == user_id:
+                connection.close(CLOSE_UNAUTHENTICATED, Text("this account is deactivated"))
+
     def update_member(self, user_id: int, member: Member | None) -> None:
         """A member's role changed (None: removed); open connections follow at once."""
         for connection in list(self.connections):

@@ -20,6 +20,7 @@ from charter_drafts.document.store import StoreRunner
 from charter_drafts.document.update_log import load_state
 from charter_drafts.errors import NotFound
 from charter_drafts.models import Phase, Role
+from charter_drafts.people.accounts import inactive_among
 from charter_drafts.permissions import Member
 from charter_drafts.texts import text
 from server.live.events import EventHub
@@ -98,6 +99,32 @@ class Rooms:
         for room in list(self._rooms.values()):
             room.close_token(token_id)
 
+    def user_deactivated(self, user_id: int) -> None:
+        """Close every live document and event stream of the user: here, and in the other
+        processes."""
+        self._user_deactivated(user_id)
+        self._fanout.publish_to_processes(Kind.user_deactivated, str(user_id).encode())
+
+    def _user_deactivated(self, user_id: int) -> None:
+        for room in list(self._rooms.values()):
+            room.close_user(user_id)
+        self.events.end_user(user_id)
+
+    async def close_deactivated(self) -> set[int]:
+        """Close what deactivated accounts still have open here (one look-up for everyone with a
+        live document or an event stream open): the sweep behind the immediate closing."""
+        open_ids = self.events.user_ids()
+        for room in self._rooms.values():
+            open_ids.update(connection.member.user_id for connection in room.connections)
+        if not open_ids:
+            return set()
+        async with self._sessions() as session:
+            gone = await inactive_among(session, open_ids)
+        for user_id in gone:
+            log.info("closing what deactivated account %s had open", user_id)
+            self._user_deactivated(user_id)
+        return gone
+
     def announce(self, charter_id: int, event: dict[str, Any]) -> None:
         """Raise a domain event (a comment, an amendment, a decision…) for the charter's open
         event streams: here, and in every other process (on the process channel, since a
@@ -109,6 +136,8 @@ class Rooms:
     def _on_process_message(self, kind: Kind, data: bytes) -> None:
         if kind is Kind.token_revoked:
             self._token_revoked(int(data))
+        elif kind is Kind.user_deactivated:
+            self._user_deactivated(int(data))
         elif kind is Kind.event:
             message = json.loads(data)
             self.events.publish(int(message["charter_id"]), message["event"])

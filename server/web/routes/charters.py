@@ -114,7 +114,7 @@ async def events(request: Request) -> StreamingResponse:
     hub = c.services.rooms.events
 
     async def body() -> AsyncIterator[str]:
-        with hub.subscription(c.charter_id) as queue:
+        with hub.subscription(c.charter_id, user_id) as queue:
             async for chunk in stream(queue, user_id):
                 yield chunk
 

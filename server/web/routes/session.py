@@ -14,7 +14,7 @@ from charter_drafts.people import audit
 from charter_drafts.people.accounts import authenticate, normalise_email
 from charter_drafts.people.invitations import accept_invitation, open_invitation
 from charter_drafts.texts import text
-from server.callers.auth import SESSION_CSRF, SESSION_USER
+from server.callers.auth import SESSION_CSRF, SESSION_EPOCH, SESSION_USER
 from server.services import Services
 from server.web.inputs import Input, read_json
 from server.web.routes.context import call, created, services_of
@@ -44,6 +44,8 @@ def start_session(connection: HTTPConnection, user: User) -> str:
     """Sign ``user`` in on this browser: a fresh session and CSRF token."""
     connection.session.clear()
     connection.session[SESSION_USER] = user.id
+    if user.session_epoch:
+        connection.session[SESSION_EPOCH] = user.session_epoch
     return csrf_token(connection)
 
 
@@ -97,6 +99,7 @@ async def sign_in(request: Request) -> JSONResponse:
 async def sign_out(request: Request) -> Response:
     request.session.pop(SESSION_USER, None)
     request.session.pop(SESSION_CSRF, None)
+    request.session.pop(SESSION_EPOCH, None)
     return Response(status_code=204, headers=CLEAR_BROWSER_COPIES)
 
 
