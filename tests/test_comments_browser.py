@@ -203,6 +203,40 @@ def test_the_keyboard_selects_words_and_reaches_the_comment_button(
     assert browsing.problems() == []
 
 
+def test_the_author_edits_and_another_member_reports(
+    server: ServerProcess, browsing: Browsing
+) -> None:
+    key = new_clause(server, BODY)
+    with client(server, COMMENTER) as http:
+        made(http, clause=key, body="A first thought.")
+    chiara = open_charter_signed_in(browsing, COMMENTER)
+    elena = open_charter_signed_in(browsing, EDITOR)
+    ready(chiara, READ_ONLY)
+    ready(elena, SYNCED)
+    mine = panel(chiara.page, key).locator("article.comment")
+    theirs = panel(elena.page, key).locator("article.comment")
+    expect(theirs.locator("button.comment-edit")).to_have_count(0)  # only its author edits
+    expect(mine.locator("button.comment-report")).to_have_count(0)  # one's own is not reported
+    mine.get_by_role("button", name="Edit").click()
+    form = panel(chiara.page, key).locator("form.comment-form")
+    expect(form.get_by_label("Your comment")).to_have_value("A first thought.")
+    form.get_by_label("Your comment").fill("A second, better thought.")
+    form.get_by_role("button", name="Save").click()
+    expect(theirs.locator(".comment-body")).to_have_text("A second, better thought.")
+    expect(theirs.locator(".comment-edited")).to_have_text("(edited)")
+
+    theirs.get_by_role("button", name="Report").click()
+    note = panel(elena.page, key).locator(".panel-status")
+    expect(note).to_have_text("Reported: the secretariat will look at this comment.")
+    theirs.get_by_role("button", name="Report").click()  # once only: the server says so
+    expect(note).to_have_text("you reported this comment already")
+    (stored,) = comments_on(server, key)
+    assert stored["body"] == "A second, better thought."
+    assert stored["edited_at"] is not None
+    # Chromium logs the refused second report (409); that one is expected here.
+    assert [p for p in browsing.problems() if "status of 409" not in p] == []
+
+
 def test_an_observer_reads_threads_but_cannot_comment(
     server: ServerProcess, browsing: Browsing
 ) -> None:
