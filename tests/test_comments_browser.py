@@ -35,6 +35,11 @@ def ready(watched: Watched, status: str) -> None:
     expect(watched.page.locator("#status")).to_have_text(status)
 
 
+def may_comment(watched: Watched, key: str) -> None:
+    """Wait until the page knows the phase and role: the clause's buttons show."""
+    expect(panel(watched.page, key).locator(".clause-actions")).to_be_visible()
+
+
 def comments_on(server: ServerProcess, key: str) -> list[dict[str, Any]]:
     with client(server, EDITOR) as http:
         found: list[dict[str, Any]] = http.get(COMMENTS, params={"clause": key}).json()["comments"]
@@ -52,6 +57,7 @@ def test_a_commenter_comments_on_selected_words_and_an_editor_sees_it_live(
     expect(panel(elena.page, key).locator("article.comment")).to_have_count(0)
 
     # Chiara selects words in her read-only editor: the bar offers to comment on them.
+    may_comment(chiara, key)
     select_words(clause(chiara.page, key), "whatever their papers")
     bar = chiara.page.locator(".selection-bar")
     expect(bar).to_be_visible()
@@ -127,6 +133,7 @@ def test_propose_an_amendment_from_selected_words(
     elena = open_charter_signed_in(browsing, EDITOR)
     ready(chiara, READ_ONLY)
     ready(elena, SYNCED)
+    may_comment(chiara, key)
     select_words(clause(chiara.page, key), "newcomers")
     chiara.page.locator(".selection-bar").get_by_role("button", name="Propose an amendment").click()
     form = panel(chiara.page, key).locator("form.amendment-form")
@@ -184,6 +191,7 @@ def test_the_keyboard_selects_words_and_reaches_the_comment_button(
     ready(chiara, READ_ONLY)
     page = chiara.page
     body = clause(page, key)
+    may_comment(chiara, key)
     body.focus()  # a read-only text is in the tab order
     page.keyboard.press("Control+Home")
     for _ in range(len("Cities")):
