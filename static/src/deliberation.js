@@ -393,7 +393,10 @@ export function createDeliberation (o) {
   return {
     sync,
     /** the role or the phase changed: what the member may do changed */
-    refresh () { for (const clause of panels.keys()) renderPanel(clause) },
+    refresh () {
+      for (const clause of panels.keys()) renderPanel(clause)
+      bar.update()
+    },
     /** `{type: "comment" | "amendment", clause, …}` from the charter's events */
     onEvent (data) {
       if (typeof data.clause !== 'string') return

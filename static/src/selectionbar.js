@@ -51,7 +51,7 @@ export function createSelectionBar (o) {
     return { clause: row.id, field: wrap.dataset.field, ytext: editor.ytext, from, to, rect: range.getBoundingClientRect() }
   }
 
-  document.addEventListener('selectionchange', () => {
+  function update () {
     const s = selected()
     if (!s) {
       // a caret placed in a clause's text forgets what was selected there
@@ -70,10 +70,15 @@ export function createSelectionBar (o) {
     bar.hidden = false
     bar.style.setProperty('top', `${Math.round(s.rect.bottom + window.scrollY + 6)}px`)
     bar.style.setProperty('left', `${Math.round(Math.max(4, s.rect.left + window.scrollX))}px`)
-  })
+  }
+  document.addEventListener('selectionchange', update)
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape') bar.hidden = true })
 
-  return { hide () { bar.hidden = true } }
+  return {
+    hide () { bar.hidden = true },
+    /** who may comment changed (the phase or the role became known): offer it, or not */
+    update
+  }
 }
 
 function button (className, text) {
