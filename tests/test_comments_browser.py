@@ -7,6 +7,7 @@ One server for the module, on SQLite and on PostgreSQL; each test comments on a 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -348,9 +349,13 @@ def test_the_discussion_is_beside_the_clause_when_wide_and_below_it_when_narrow(
             browsing, OBSERVER, viewport={"width": width, "height": 800}
         )
         ready(reader, READ_ONLY)
-        text = clause(reader.page, "dignity-rights").bounding_box()
         discussion = panel(reader.page, "dignity-rights")
+        # every panel drawn (the last clause's too): the layout has settled
+        expect(reader.page.locator("section.deliberation h4.threads-heading").last).to_have_text(
+            re.compile(r"^Comments \(\d+\)$")
+        )
         expect(discussion.locator("article.comment")).not_to_have_count(0)
+        text = clause(reader.page, "dignity-rights").bounding_box()
         box = discussion.bounding_box()
         assert text is not None
         assert box is not None
