@@ -139,6 +139,7 @@ def test_the_charter_page_with_comments_and_the_forms_open(
     discussion = chiara.page.locator(f'[data-clause="{key}"] section.deliberation')
     expect(discussion.locator("article.comment")).to_have_count(2)
     expect(discussion.locator("article.amendment")).to_have_count(1)
+    expect(discussion.locator(".clause-actions")).to_be_visible()  # the phase is known
     select_words(clause(chiara.page, key), "newcomers")
     chiara.page.locator(".selection-bar").get_by_role("button", name="Comment").click()
     expect(discussion.locator("form.comment-form")).to_be_visible()

@@ -7,6 +7,7 @@ One server for the module, on SQLite and on PostgreSQL; each test comments on a 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -35,6 +36,11 @@ def ready(watched: Watched, status: str) -> None:
     expect(watched.page.locator("#status")).to_have_text(status)
 
 
+def may_comment(watched: Watched, key: str) -> None:
+    """Wait until the page knows the phase and role: the clause's buttons show."""
+    expect(panel(watched.page, key).locator(".clause-actions")).to_be_visible()
+
+
 def comments_on(server: ServerProcess, key: str) -> list[dict[str, Any]]:
     with client(server, EDITOR) as http:
         found: list[dict[str, Any]] = http.get(COMMENTS, params={"clause": key}).json()["comments"]
@@ -52,6 +58,7 @@ def test_a_commenter_comments_on_selected_words_and_an_editor_sees_it_live(
     expect(panel(elena.page, key).locator("article.comment")).to_have_count(0)
 
     # Chiara selects words in her read-only editor: the bar offers to comment on them.
+    may_comment(chiara, key)
     select_words(clause(chiara.page, key), "whatever their papers")
     bar = chiara.page.locator(".selection-bar")
     expect(bar).to_be_visible()
@@ -127,6 +134,7 @@ def test_propose_an_amendment_from_selected_words(
     elena = open_charter_signed_in(browsing, EDITOR)
     ready(chiara, READ_ONLY)
     ready(elena, SYNCED)
+    may_comment(chiara, key)
     select_words(clause(chiara.page, key), "newcomers")
     chiara.page.locator(".selection-bar").get_by_role("button", name="Propose an amendment").click()
     form = panel(chiara.page, key).locator("form.amendment-form")
@@ -184,6 +192,7 @@ def test_the_keyboard_selects_words_and_reaches_the_comment_button(
     ready(chiara, READ_ONLY)
     page = chiara.page
     body = clause(page, key)
+    may_comment(chiara, key)
     body.focus()  # a read-only text is in the tab order
     page.keyboard.press("Control+Home")
     for _ in range(len("Cities")):
@@ -201,6 +210,40 @@ def test_the_keyboard_selects_words_and_reaches_the_comment_button(
     (stored,) = comments_on(server, key)
     assert stored["anchor"]["quote"] == "Cities"
     assert browsing.problems() == []
+
+
+def test_the_author_edits_and_another_member_reports(
+    server: ServerProcess, browsing: Browsing
+) -> None:
+    key = new_clause(server, BODY)
+    with client(server, COMMENTER) as http:
+        made(http, clause=key, body="A first thought.")
+    chiara = open_charter_signed_in(browsing, COMMENTER)
+    elena = open_charter_signed_in(browsing, EDITOR)
+    ready(chiara, READ_ONLY)
+    ready(elena, SYNCED)
+    mine = panel(chiara.page, key).locator("article.comment")
+    theirs = panel(elena.page, key).locator("article.comment")
+    expect(theirs.locator("button.comment-edit")).to_have_count(0)  # only its author edits
+    expect(mine.locator("button.comment-report")).to_have_count(0)  # one's own is not reported
+    mine.get_by_role("button", name="Edit").click()
+    form = panel(chiara.page, key).locator("form.comment-form")
+    expect(form.get_by_label("Your comment")).to_have_value("A first thought.")
+    form.get_by_label("Your comment").fill("A second, better thought.")
+    form.get_by_role("button", name="Save").click()
+    expect(theirs.locator(".comment-body")).to_have_text("A second, better thought.")
+    expect(theirs.locator(".comment-edited")).to_have_text("(edited)")
+
+    theirs.get_by_role("button", name="Report").click()
+    note = panel(elena.page, key).locator(".panel-status")
+    expect(note).to_have_text("Reported: the secretariat will look at this comment.")
+    theirs.get_by_role("button", name="Report").click()  # once only: the server says so
+    expect(note).to_have_text("you reported this comment already")
+    (stored,) = comments_on(server, key)
+    assert stored["body"] == "A second, better thought."
+    assert stored["edited_at"] is not None
+    # Chromium logs the refused second report (409); that one is expected here.
+    assert [p for p in browsing.problems() if "status of 409" not in p] == []
 
 
 def test_an_observer_reads_threads_but_cannot_comment(
@@ -306,9 +349,13 @@ def test_the_discussion_is_beside_the_clause_when_wide_and_below_it_when_narrow(
             browsing, OBSERVER, viewport={"width": width, "height": 800}
         )
         ready(reader, READ_ONLY)
-        text = clause(reader.page, "dignity-rights").bounding_box()
         discussion = panel(reader.page, "dignity-rights")
+        # every panel drawn (the last clause's too): the layout has settled
+        expect(reader.page.locator("section.deliberation h4.threads-heading").last).to_have_text(
+            re.compile(r"^Comments \(\d+\)$")
+        )
         expect(discussion.locator("article.comment")).not_to_have_count(0)
+        text = clause(reader.page, "dignity-rights").bounding_box()
         box = discussion.bounding_box()
         assert text is not None
         assert box is not None

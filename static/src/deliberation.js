@@ -10,6 +10,7 @@
 
 import { createApi } from './api.js'
 import { anchorRange, resolveRange } from './highlights.js'
+import { createSelectionBar } from './selectionbar.js'
 import { formatNumber, t } from './i18n.js'
 import { renderThreads } from './threads.js'
 import { renderAmendments } from './amendmentlist.js'
@@ -164,7 +165,8 @@ export function createDeliberation (o) {
     if (!panel) return
     const mayComment = canComment()
     panel.toolbar.hidden = !mayComment
-    if (!mayComment && panel.formSlot.firstChild) closeForm(clause)
+    // the secretariat hides in every phase: its form may stay open
+    if (!mayComment && !canModerate() && panel.formSlot.firstChild) closeForm(clause)
     const focus = focusKey(panel.section)
     const list = comments.get(clause) || []
     const roots = list.filter((c) => c.reply_to == null).length
@@ -178,6 +180,7 @@ export function createDeliberation (o) {
     panel.amendHeading.hidden = proposals.length === 0
     panel.amendList.replaceChildren(...renderAmendments(proposals, { userId: o.userId, canComment: mayComment }))
     if (focus) restoreFocus(panel.section, focus)
+    if (active !== null) panel.threads.querySelector(`article.comment[data-comment="${active}"]`)?.classList.add('is-active')
     drawAnchors(clause)
   }
 
@@ -241,70 +244,20 @@ export function createDeliberation (o) {
 
   // ------------------------------------------------------------------------- selection
 
-  const bar = el('div', 'selection-bar')
-  bar.setAttribute('role', 'toolbar')
-  bar.setAttribute('aria-label', t('selectionActions'))
-  bar.hidden = true
-  const barComment = button('comment', t('commentAction'))
-  const barPropose = button('propose', t('proposeAction'))
-  bar.append(barComment, barPropose)
-  // the bar keeps the selection: pressing its buttons does not move it
-  bar.addEventListener('mousedown', (e) => e.preventDefault())
-  let barClause = null
-  barComment.addEventListener('click', () => { if (barClause) openComment(barClause) })
-  barPropose.addEventListener('click', () => { if (barClause) openAmendment(barClause) })
-  document.body.append(bar)
-
-  /** The words selected in a clause field, if the selection lies in one. */
-  function selected () {
-    const sel = document.getSelection()
-    if (!sel || sel.rangeCount === 0 || sel.isCollapsed) return null
-    const range = sel.getRangeAt(0)
-    const start = range.startContainer instanceof Element ? range.startContainer : range.startContainer.parentElement
-    const wrap = start && start.closest('[data-field]')
-    if (!wrap || !wrap.contains(range.endContainer)) return null
-    const li = wrap.closest('li.clause')
-    const row = li ? o.rows().get(li.dataset.clause) : null
-    const editor = row && row.fields[wrap.dataset.field] && row.fields[wrap.dataset.field].editor
-    if (!editor || !editor.view.contentDOM.contains(range.startContainer)) return null
-    let from, to
-    try {
-      from = editor.view.posAtDOM(range.startContainer, range.startOffset)
-      to = editor.view.posAtDOM(range.endContainer, range.endOffset)
-    } catch (_) { return null }
-    if (to < from) [from, to] = [to, from]
-    if (to === from || to > editor.ytext.length) return null
-    return { clause: row.id, field: wrap.dataset.field, ytext: editor.ytext, from, to, rect: range.getBoundingClientRect() }
-  }
-
-  document.addEventListener('selectionchange', () => {
-    const s = selected()
-    if (!s) {
-      // a caret placed in a clause's text forgets what was selected there
-      const sel = document.getSelection()
-      const node = sel && sel.isCollapsed ? sel.anchorNode : null
-      const start = node instanceof Element ? node : node ? node.parentElement : null
-      const field = start ? start.closest('li.clause [data-field]') : null
-      if (field) selections.delete(field.closest('li.clause').dataset.clause)
-      bar.hidden = true
-      return
-    }
-    const quote = s.ytext.toString().slice(s.from, s.to)
-    selections.set(s.clause, { field: s.field, ytext: s.ytext, range: anchorRange(s.ytext, s.from, s.to, ''), quote })
-    if (!canComment()) { bar.hidden = true; return }
-    barClause = s.clause
-    bar.hidden = false
-    bar.style.setProperty('top', `${Math.round(s.rect.bottom + window.scrollY + 6)}px`)
-    bar.style.setProperty('left', `${Math.round(Math.max(4, s.rect.left + window.scrollX))}px`)
+  const bar = createSelectionBar({
+    rows: o.rows,
+    selections,
+    canComment,
+    comment: (clause) => openComment(clause),
+    propose: (clause) => openAmendment(clause)
   })
-  document.addEventListener('keydown', (e) => { if (e.key === 'Escape') bar.hidden = true })
 
   // ----------------------------------------------------------------------------- forms
 
   function openForm (clause, form) {
     const panel = panels.get(clause)
     if (!panel) return
-    bar.hidden = true
+    bar.hide()
     panel.formSlot.replaceChildren(form.element)
     form.element.scrollIntoView({ block: 'nearest' })
     form.focus()
@@ -440,7 +393,10 @@ export function createDeliberation (o) {
   return {
     sync,
     /** the role or the phase changed: what the member may do changed */
-    refresh () { for (const clause of panels.keys()) renderPanel(clause) },
+    refresh () {
+      for (const clause of panels.keys()) renderPanel(clause)
+      bar.update()
+    },
     /** `{type: "comment" | "amendment", clause, …}` from the charter's events */
     onEvent (data) {
       if (typeof data.clause !== 'string') return
