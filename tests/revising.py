@@ -16,7 +16,7 @@ from tests.people import OBSERVER, SECRETARIAT, add_accounts, client
 from tests.servers import ServerProcess
 
 CHARTER = "/api/charters/lampedusa"
-SETTLE = {"REVISION_SETTLE_SECONDS": "0.8"}
+SETTLE = {"REVISION_SETTLE_SECONDS": "1.5"}
 BODY = "Cities welcome newcomers. Schools teach every child. Parks are open to all."
 _serial = itertools.count()
 

@@ -317,3 +317,30 @@ async def test_a_restore_clashing_with_unsettled_typing_is_refused(server: Serve
         assert live_body(server, key) == typed
         assert str(editor.text(key, "body")) == typed
     assert "restore" not in sources(server, key)
+
+
+async def test_typing_before_a_move_or_a_deletion_is_recorded_as_a_structure_change(
+    server: ServerProcess,
+) -> None:
+    moved, deleted = new_clause(server), new_clause(server)
+    editor_id = user_id(server, EDITOR)
+    async with LiveClient.connect(server.ws_url(as_=EDITOR)) as editor:
+        await asyncio.wait_for(editor.synced.wait(), 10)
+        for key in (moved, deleted):
+            append(editor, key, " Typed just before.")
+        for key in (moved, deleted):
+            await eventually_async(lambda key=key: live_body(server, key).endswith("before."))
+        with client(server, SECRETARIAT) as http:
+            assert http.patch(f"{CHARTER}/clauses/{moved}", json={"position": 1}).status_code == 200
+            assert http.delete(f"{CHARTER}/clauses/{deleted}").status_code == 204
+    for key in (moved, deleted):
+        history = revisions(server, key)
+        assert [r["source"] for r in history] == ["structure", "structure"]
+        assert history[0]["body"] == BODY + " Typed just before."
+        assert contributors(history[0]) == {editor_id}
+    # A deleted clause keeps its history, and its page.
+    with client(server, OBSERVER) as http:
+        page = http.get(f"/charters/lampedusa/clauses/{deleted}/history")
+    assert page.status_code == 200
+    assert "<ins>" not in page.text  # the latest revision against itself: no change
+    assert f'id="revision-{revisions(server, deleted)[0]["id"]}"' in page.text
