@@ -30,6 +30,7 @@ from charter_drafts.texts import text
 from server.callers.language import language_of
 from server.web.charts import bars, cumulative
 from server.web.i18n import translate
+from server.web.inputs import parse_id
 from server.web.pages import page
 from server.web.routes.context import CharterCall, charter_call, services_of
 from server.web.routes.endorsements import announce
@@ -328,9 +329,7 @@ async def act_form(request: Request) -> Response:
     async with charter_call(request) as c:
         require(c.member, Action.read_draft, c.target)
         assert c.member is not None
-        endorsement = await ops.get_endorsement(
-            c.session, c.charter_id, int(raw) if raw.isdigit() else 0
-        )
+        endorsement = await ops.get_endorsement(c.session, c.charter_id, parse_id(raw) or 0)
         if act == "verify":
             await ops.verify(c.session, c.member, c.charter, endorsement)
         elif act == "reject":

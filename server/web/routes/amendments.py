@@ -17,7 +17,7 @@ from charter_drafts.permissions import Action, require
 from charter_drafts.publishing.models import RevisionSource
 from charter_drafts.publishing.revisions import Contributor
 from charter_drafts.texts import text
-from server.web.inputs import Input, read_json
+from server.web.inputs import Input, parse_id, read_json
 from server.web.reads import current_document
 from server.web.routes.context import CharterCall, charter_call, created
 from server.web.routes.revisions import record_change
@@ -47,9 +47,10 @@ class Decision(Input):
 
 def amendment_id(request: Request) -> int:
     raw = request.path_params["id"]
-    if not raw.isdigit() or len(raw) > 18:
+    found = parse_id(raw)
+    if found is None:
         raise NotFound(text("no amendment {id} in this charter", id=raw[:20]))
-    return int(raw)
+    return found
 
 
 async def _view(c: CharterCall, amendment: Amendment) -> dict[str, Any]:

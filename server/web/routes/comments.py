@@ -263,7 +263,7 @@ def _announce(c: CharterCall, action: str, what: CommentView | Comment) -> None:
     c.services.rooms.announce(c.charter_id, event)
 
 
-COMMENT = "/api/charters/{slug}/comments/{comment_id:int}"
+COMMENT = "/api/charters/{slug}/comments/{comment_id:id}"
 routes = [
     Route("/api/charters/{slug}/comments", comments, methods=["GET"]),
     Route("/api/charters/{slug}/comments", add, methods=["POST"]),

@@ -24,7 +24,7 @@ from charter_drafts.errors import Invalid, NotFound, TooMany
 from charter_drafts.permissions import Action, can, require
 from charter_drafts.publishing.versions import get_version
 from charter_drafts.texts import text
-from server.web.inputs import Input, read_json
+from server.web.inputs import Input, parse_id, read_json
 from server.web.routes.context import CharterCall, charter_call, services_of
 
 
@@ -67,9 +67,10 @@ class Reconfirmation(Input):
 
 def _id(request: Request) -> int:
     raw = request.path_params["id"]
-    if not raw.isdigit() or len(raw) > 18:
+    found = parse_id(raw)
+    if found is None:
         raise NotFound(text("no endorsement {id} in this charter", id=raw[:20]))
-    return int(raw)
+    return found
 
 
 async def _one(c: CharterCall, endorsement: Endorsement) -> dict[str, Any]:

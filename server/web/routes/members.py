@@ -25,7 +25,7 @@ from charter_drafts.people.organisations import find_or_create_organisation, get
 from charter_drafts.people.tokens import revoke_token, tokens_of
 from charter_drafts.permissions import Action, can, require
 from charter_drafts.texts import text
-from server.web.inputs import Input, read_json
+from server.web.inputs import Input, parse_id, read_json
 from server.web.routes.context import CharterCall, charter_call, created, no_content
 from server.web.routes.tokens import token_json
 
@@ -214,9 +214,7 @@ async def audit_log(request: Request) -> JSONResponse:
     async with charter_call(request) as c:
         require(c.member, Action.read_audit, c.target)
         before = request.query_params.get("before")
-        found = await audit.entries(
-            c.session, c.charter_id, before=int(before) if before and before.isdigit() else None
-        )
+        found = await audit.entries(c.session, c.charter_id, before=parse_id(before))
     return JSONResponse(
         {
             "entries": [
@@ -236,16 +234,16 @@ async def audit_log(request: Request) -> JSONResponse:
 
 routes = [
     Route("/api/charters/{slug}/members", members, methods=["GET"]),
-    Route("/api/charters/{slug}/members/{user_id:int}", change, methods=["PATCH"]),
-    Route("/api/charters/{slug}/members/{user_id:int}", remove, methods=["DELETE"]),
+    Route("/api/charters/{slug}/members/{user_id:id}", change, methods=["PATCH"]),
+    Route("/api/charters/{slug}/members/{user_id:id}", remove, methods=["DELETE"]),
     Route("/api/charters/{slug}/invitations", invitations, methods=["GET"]),
     Route("/api/charters/{slug}/invitations", create_invitation, methods=["POST"]),
     Route(
-        "/api/charters/{slug}/invitations/{invitation_id:int}",
+        "/api/charters/{slug}/invitations/{invitation_id:id}",
         withdraw_invitation,
         methods=["DELETE"],
     ),
     Route("/api/charters/{slug}/tokens", charter_tokens, methods=["GET"]),
-    Route("/api/charters/{slug}/tokens/{token_id:int}", revoke_charter_token, methods=["DELETE"]),
+    Route("/api/charters/{slug}/tokens/{token_id:id}", revoke_charter_token, methods=["DELETE"]),
     Route("/api/charters/{slug}/audit", audit_log, methods=["GET"]),
 ]

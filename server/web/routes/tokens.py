@@ -84,5 +84,5 @@ async def revoke(request: Request) -> Response:
 routes = [
     Route("/api/tokens", mine, methods=["GET"]),
     Route("/api/tokens", issue, methods=["POST"]),
-    Route("/api/tokens/{token_id:int}", revoke, methods=["DELETE"]),
+    Route("/api/tokens/{token_id:id}", revoke, methods=["DELETE"]),
 ]
