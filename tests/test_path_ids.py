@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.people import SECRETARIAT, add_accounts, client
+from tests.people import SECRETARIAT, SITE_ADMIN, add_accounts, client
 from tests.servers import ServerProcess
 
 pytestmark = pytest.mark.timeout(120)
@@ -23,6 +23,7 @@ WRITES = [
     ("DELETE", CHARTER + "/tokens/{id}"),
     ("DELETE", "/api/tokens/{id}"),
 ]
+ADMIN_WRITES = [("POST", "/api/users/{id}/deactivate"), ("POST", "/api/users/{id}/reactivate")]
 
 
 @pytest.fixture(scope="module")
@@ -44,4 +45,9 @@ def test_an_id_no_row_can_have_is_not_found(people: ServerProcess) -> None:
             assert audit.status_code == 200, (raw, audit.text)
         after = (http.get(CHARTER + "/amendments").json(), http.get(CHARTER + "/comments").json())
     assert after == before
+    with client(people, SITE_ADMIN) as http:
+        for raw in BEYOND:
+            for method, path in ADMIN_WRITES:
+                answer = http.request(method, path.format(id=raw), json={"reason": "x"})
+                assert answer.status_code == 404, (method, path, raw, answer.text)
     assert "Traceback" not in people.log_text()

@@ -70,6 +70,6 @@ async def reactivate(request: Request) -> JSONResponse:
 
 
 routes = [
-    Route("/api/users/{user_id:int}/deactivate", deactivate, methods=["POST"]),
-    Route("/api/users/{user_id:int}/reactivate", reactivate, methods=["POST"]),
+    Route("/api/users/{user_id:id}/deactivate", deactivate, methods=["POST"]),
+    Route("/api/users/{user_id:id}/reactivate", reactivate, methods=["POST"]),
 ]
