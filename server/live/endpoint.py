@@ -3,9 +3,9 @@
 Close codes: 1002 malformed message, 1003 text frame, 1007 update or state vector that does not
 decode, 1008 too many refused (or incomplete) updates, 1009 message too big, 1011 an error here or
 (``websocket_protocol``) no answer to the keepalive ping, 1012 the server is stopping, 1013
-client too slow, 4401 not signed in (no session cookie or ``?token=``) or the token was revoked
-(open sockets close at once, in every process), 4403 not a member, a token for another charter,
-an origin not ours or a membership removed, 4404 unknown charter.
+client too slow, 4401 not signed in (no session cookie or ``?token=``), the token was revoked or
+the account deactivated (open sockets close at once, in every process), 4403 not a member, a
+token for another charter, an origin not ours or a membership removed, 4404 unknown charter.
 """
 
 from __future__ import annotations

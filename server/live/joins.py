@@ -38,6 +38,7 @@ class Found:
 
 
 Answer = Found | DomainError
+MAX_BATCH = 500  # joins per trip: well under the databases' limits on a statement's values
 
 
 def look_up_blocking(session: Session, joins: Sequence[Joining]) -> list[Answer]:
@@ -92,7 +93,8 @@ class JoinLookups:
     async def _drain(self) -> None:
         try:
             while self._waiting:
-                batch, self._waiting = self._waiting, []
+                batch = self._waiting[:MAX_BATCH]
+                self._waiting = self._waiting[MAX_BATCH:]
                 joins = [join for join, _ in batch]
                 try:
                     answers = await self._store(lambda s, joins=joins: look_up_blocking(s, joins))
