@@ -197,6 +197,12 @@ def _parser() -> argparse.ArgumentParser:
     add("--cold-samples-unloaded", type=int, default=3, help="… after it unloaded (ours)")
     add("--join-rooms", type=int, default=10)
     add("--join-clients", type=int, default=20, help="clients per room")
+    add(
+        "--join-tokens",
+        type=int,
+        default=1,
+        help="API tokens the join race's clients take turns with (ours; default: one for all)",
+    )
     add("--join-rounds", type=int, default=1, help="rounds (ours: after the rooms unload again)")
     add("--join-timeout", type=float, default=30.0, help="seconds for a client to sync")
     add("--no-verify", dest="verify", action="store_false", help="skip the document checks")
@@ -220,6 +226,7 @@ def main() -> int:
         (1 <= args.cold_samples <= 100 and 0 <= args.cold_samples_unloaded <= 20, "--cold-*"),
         (1 <= args.join_rooms <= 100 and 1 <= args.join_clients <= 200, "--join-*"),
         (1 <= args.join_rounds <= 10 and 0 < args.join_timeout <= 300, "--join-*"),
+        (1 <= args.join_tokens <= 1000, "--join-tokens"),
         (1 <= args.repeat <= 10, "--repeat"),
     ]
     for ok, flag in limits:
@@ -261,7 +268,7 @@ def main() -> int:
             ours = Ours(place, stack, redis=name == "redis")
             print(f"{LABELS[name]}: creating {len(rooms)} charters ...", flush=True)
             began = time.monotonic()
-            ours.provision(rooms)
+            ours.provision(rooms, args.join_tokens)
             print(f"  done in {time.monotonic() - began:.1f} s", flush=True)
             targets.append(ours)
         settle(targets)

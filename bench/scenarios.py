@@ -449,7 +449,9 @@ async def scenario_join(target: Target, args: argparse.Namespace, report: Report
             for room in rooms:
                 await wait_unloaded(target, offsets, f"bench-{room}", 60)
         clients = [WireReader() for _ in range(args.join_rooms * args.join_clients)]
-        urls = [target.url(rooms[i % len(rooms)], i // len(rooms)) for i in range(len(clients))]
+        urls = [
+            target.join_url(rooms[i % len(rooms)], i // len(rooms), i) for i in range(len(clients))
+        ]
         cpu = CpuWindow(target.pids(), target.store_pids)
         cpu.start()
         started = now()

@@ -87,6 +87,10 @@ class Target:
         """The room's live-document address on the given process, with credentials."""
         raise NotImplementedError
 
+    def join_url(self, room: str, process: int, client: int) -> str:
+        """``url`` for the join race's ``client`` (ours: its own token, see ``--join-tokens``)."""
+        return self.url(room, process)
+
     def clauses(self, room: str) -> list[Clause]:
         """The clauses the room's document holds once it is ready (see ``ready``)."""
         raise NotImplementedError
@@ -116,6 +120,7 @@ class Ours(Target):
     redis: bool = False
     servers: list[Any] = field(default_factory=list)
     token: str = ""
+    join_tokens: list[str] = field(default_factory=list)  # the join race's clients take turns
     room_clauses: dict[str, list[Clause]] = field(default_factory=dict)
     redis_process: Any = None
 
@@ -163,6 +168,13 @@ class Ours(Target):
         server = self.servers[process % len(self.servers)]
         return with_token(f"ws://127.0.0.1:{server.port}/ws/charters/bench-{room}", self.token)
 
+    def join_url(self, room: str, process: int, client: int) -> str:
+        if not self.join_tokens:
+            return self.url(room, process)
+        server = self.servers[process % len(self.servers)]
+        token = self.join_tokens[client % len(self.join_tokens)]
+        return with_token(f"ws://127.0.0.1:{server.port}/ws/charters/bench-{room}", token)
+
     def clauses(self, room: str) -> list[Clause]:
         return self.room_clauses[room]
 
@@ -188,9 +200,10 @@ class Ours(Target):
         records.sort(key=lambda record: record[0])  # stable: one process's order is kept
         return [line for _, lines in records for line in lines]
 
-    def provision(self, rooms: dict[str, int]) -> None:
+    def provision(self, rooms: dict[str, int], join_tokens: int = 1) -> None:
         """Create a site admin (CLI), then one charter per room with its clauses (HTTP API), and
-        an API token of the secretariat, who may open every one of them."""
+        an API token of the secretariat, who may open every one of them (and ``join_tokens``
+        more for the join race's clients, when more than one)."""
         password = secrets.token_urlsafe(16)
         made = self.servers[0].cli_with(
             {"CHARTER_PASSWORD": password},
@@ -201,11 +214,13 @@ class Ours(Target):
         self.start()
         try:
             base = self.servers[0].base_url
-            asyncio.run(self._create(base, password, rooms))
+            asyncio.run(self._create(base, password, rooms, join_tokens))
         finally:
             self.stop()
 
-    async def _create(self, base: str, password: str, rooms: dict[str, int]) -> None:
+    async def _create(
+        self, base: str, password: str, rooms: dict[str, int], join_tokens: int
+    ) -> None:
         async def signed_in(email: str, secret: str) -> httpx.AsyncClient:
             client = httpx.AsyncClient(base_url=base, timeout=30)
             response = await client.post("/api/session", json={"email": email, "password": secret})
@@ -219,6 +234,10 @@ class Ours(Target):
             issued = await secretariat.post("/api/tokens", json={"name": "bench", "charter": None})
             issued.raise_for_status()
             self.token = issued.json()["secret"]
+            for index in range(join_tokens if join_tokens > 1 else 0):
+                made = await secretariat.post("/api/tokens", json={"name": f"join {index}"})
+                made.raise_for_status()
+                self.join_tokens.append(made.json()["secret"])
             limit = asyncio.Semaphore(4)
 
             async def create(room: str, count: int) -> None:

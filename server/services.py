@@ -17,6 +17,7 @@ from charter_drafts.database import (
 from charter_drafts.document.store import StoreRunner, store_runner, update_log_runner
 from server.callers.throttle import FailureThrottle, RedisFailureThrottle, Throttle
 from server.live.fanout import Fanout, LocalFanout, RedisFanout
+from server.live.joins import JoinLookups
 from server.live.rooms import Rooms
 from server.live.writer import UpdateWriter
 from server.metrics import Metrics
@@ -36,6 +37,7 @@ class Services:
     sessions: SessionFactory
     store: StoreRunner  # blocking store work in one go (joins, room loads)
     writer: UpdateWriter
+    joins: JoinLookups  # the callers joining live documents, looked up together
     rooms: Rooms
     account_throttle: Throttle
     address_throttle: Throttle
@@ -61,6 +63,7 @@ class Services:
             sessions,
             store,
             writer,
+            JoinLookups(store),
             Rooms(sessions, store, writer, settings, fanout, metrics),
             _throttle(settings, "account", settings.sign_in_failures_per_account),
             _throttle(settings, "address", settings.sign_in_failures_per_address),

@@ -141,7 +141,9 @@ async def event_stream(server: ServerProcess, account: Account) -> AsyncIterator
     """The charter's event stream in the account's browser (session cookie), connected."""
     async with (
         httpx.AsyncClient(
-            base_url=server.base_url, cookies={SESSION_COOKIE: account.cookie}, timeout=10
+            base_url=server.base_url,
+            cookies={SESSION_COOKIE: account.cookie},
+            timeout=httpx.Timeout(10, read=30),  # longer than the 15 s between heartbeats
         ) as http,
         http.stream("GET", CHARTER + "/events") as events,
     ):

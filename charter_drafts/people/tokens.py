@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from charter_drafts.errors import Invalid, NotFound, Unauthenticated
+from charter_drafts.errors import DomainError, Invalid, NotFound, Unauthenticated
 from charter_drafts.models import ApiToken, Membership, User, utcnow
 from charter_drafts.people import audit
 from charter_drafts.people.credentials import digest, new_secret
@@ -72,11 +72,49 @@ def token_member_blocking(
     return user, token, row[2] if row else None
 
 
+def token_members_blocking(
+    session: Session, secrets: Collection[str], charter_id: int
+) -> dict[str, tuple[User, ApiToken, Membership | None] | DomainError]:
+    """``token_member_blocking`` for many tokens in one statement (many clients joining the
+    same charter at once): each secret's owner, token and membership, or its refusal."""
+    by_digest = {digest(secret): secret for secret in secrets}
+    query = (
+        select(ApiToken, User, Membership)
+        .select_from(ApiToken)
+        .join(User, col(User.id) == col(ApiToken.user_id))
+        .outerjoin(Membership, membership_join(charter_id))
+        .where(col(ApiToken.secret_hash).in_(by_digest))
+    )
+    rows = {row[0].secret_hash: row for row in session.execute(query)}
+    found: dict[str, tuple[User, ApiToken, Membership | None] | DomainError] = {}
+    now, touched = utcnow(), False
+    for hashed, secret in by_digest.items():
+        row = rows.get(hashed)
+        try:
+            token, user = _checked(row[:2] if row else None)
+        except DomainError as refusal:
+            found[secret] = refusal
+            continue
+        touched |= _touch(session, token, now)
+        found[secret] = (user, token, row[2] if row else None)
+    if touched:
+        session.commit()
+    return found
+
+
 def _owner_query(secret: str) -> Select[ApiToken, User]:
     return select(ApiToken, User).join(User).where(col(ApiToken.secret_hash) == digest(secret))
 
 
 def _live(session: Session, row: Sequence[Any] | None) -> tuple[User, ApiToken]:
+    token, user = _checked(row)
+    if _touch(session, token, utcnow()):
+        session.commit()
+    return user, token
+
+
+def _checked(row: Sequence[Any] | None) -> tuple[ApiToken, User]:
+    """The token and its owner if the token is live; else the refusal."""
     if row is None:
         raise Unauthenticated("unknown API token")
     token, user = row
@@ -84,12 +122,16 @@ def _live(session: Session, row: Sequence[Any] | None) -> tuple[User, ApiToken]:
         raise Unauthenticated("this API token was revoked")
     if not user.active:
         raise Unauthenticated("this account is deactivated")
-    now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        session.add(token)
-        session.commit()
-    return user, token
+    return token, user
+
+
+def _touch(session: Session, token: ApiToken, now: datetime) -> bool:
+    """Note when the token was used (to the minute); whether there is something to commit."""
+    if token.last_used_at is not None and now - token.last_used_at <= LAST_USED_RESOLUTION:
+        return False
+    token.last_used_at = now
+    session.add(token)
+    return True
 
 
 async def tokens_of(

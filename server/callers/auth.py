@@ -3,17 +3,23 @@ websocket); and what they are on a given charter."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlmodel import col
 from starlette.requests import HTTPConnection
 
-from charter_drafts.errors import Forbidden
+from charter_drafts.errors import DomainError, Forbidden
 from charter_drafts.models import ApiToken, Membership, User
 from charter_drafts.people.memberships import as_member, member_of_blocking, membership_join
-from charter_drafts.people.tokens import token_member_blocking, token_owner_blocking
+from charter_drafts.people.tokens import (
+    token_member_blocking,
+    token_members_blocking,
+    token_owner_blocking,
+)
 from charter_drafts.permissions import Member
 
 SESSION_USER = "uid"
@@ -128,3 +134,50 @@ def caller_on_charter_blocking(
     if row is None or not session_valid(row[0], presented):
         return None, None
     return Principal(row[0], None), as_member(row[0], row[1])
+
+
+Caller = tuple[Principal | None, Member | None]
+
+
+def callers_on_charter_blocking(
+    session: Session, presented: Collection[Credentials], charter_id: int
+) -> dict[Credentials, Caller | DomainError]:
+    """``caller_on_charter_blocking`` for many callers joining the same charter at once: one
+    statement for the tokens and one for the signed-in users, whatever their number. Each
+    caller's answer is what ``caller_on_charter_blocking`` returns, or the refusal it raises."""
+    answers: dict[Credentials, Caller | DomainError] = {}
+    secrets = {p.token for p in presented if p.token is not None}
+    if secrets:
+        owners = token_members_blocking(session, secrets, charter_id)
+        for credential in presented:
+            if credential.token is None:
+                continue
+            found = owners[credential.token]
+            if isinstance(found, DomainError):
+                answers[credential] = found
+                continue
+            user, token, membership = found
+            try:
+                _refuse_other_charter(token, charter_id)
+            except Forbidden as refusal:
+                answers[credential] = refusal
+                continue
+            answers[credential] = (Principal(user, token), as_member(user, membership))
+    user_ids = {p.user_id for p in presented if p.token is None and p.user_id is not None}
+    rows = {}
+    if user_ids:
+        query = (
+            select(User, Membership)
+            .outerjoin(Membership, membership_join(charter_id))
+            .where(col(User.id).in_(user_ids))
+        )
+        rows = {row[0].id: row for row in session.execute(query)}
+    for credential in presented:
+        if credential.token is not None:
+            continue
+        row = rows.get(credential.user_id)
+        if row is None or not session_valid(row[0], credential):
+            answers[credential] = (None, None)
+        else:
+            answers[credential] = (Principal(row[0], None), as_member(row[0], row[1]))
+    return answers

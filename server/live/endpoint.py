@@ -3,9 +3,9 @@
 Close codes: 1002 malformed message, 1003 text frame, 1007 update or state vector that does not
 decode, 1008 too many refused (or incomplete) updates, 1009 message too big, 1011 an error here or
 (``websocket_protocol``) no answer to the keepalive ping, 1012 the server is stopping, 1013
-client too slow, 4401 not signed in (no session cookie or ``?token=``) or the token was revoked
-(open sockets close at once, in every process), 4403 not a member, a token for another charter,
-an origin not ours or a membership removed, 4404 unknown charter.
+client too slow, 4401 not signed in (no session cookie or ``?token=``), the token was revoked or
+the account deactivated (open sockets close at once, in every process), 4403 not a member, a
+token for another charter, an origin not ours or a membership removed, 4404 unknown charter.
 """
 
 from __future__ import annotations
@@ -17,20 +17,19 @@ from functools import partial
 from typing import Protocol
 
 from pycrdt import YSyncMessageType
-from sqlalchemy.orm import Session
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from charter_drafts.charters import get_charter_blocking
 from charter_drafts.document.store import StoreRunner
 from charter_drafts.errors import DomainError, Invalid
 from charter_drafts.permissions import Action, Member, require
 from charter_drafts.texts import Text, text
-from server.callers.auth import caller_on_charter_blocking, credentials
+from server.callers.auth import credentials
 from server.callers.language import language_of
 from server.callers.origins import origin_allowed
 from server.live.connection import Connection, close_reason
 from server.live.frames import direct_writer
+from server.live.joins import Joining, JoinLookups
 from server.live.protocol import ProtocolError, SyncMessage, read_message
 from server.live.room import Room
 from server.live.rooms import Rooms
@@ -54,6 +53,7 @@ class Services(Protocol):
     settings: Settings
     rooms: Rooms
     store: StoreRunner
+    joins: JoinLookups
     metrics: Metrics
 
 
@@ -98,21 +98,16 @@ def _let_go(rooms: Rooms, opening: asyncio.Future[Room]) -> None:
 async def _joiner(
     services: Services, websocket: WebSocket, slug: str, known: int | None
 ) -> _Joiner:
-    """The caller as a member of the charter, with their display name: one trip to the store.
+    """The caller as a member of the charter, with their display name: one trip to the store,
+    shared with the other clients joining at the same time (``server.live.joins``).
 
     ``known``: the charter's id, if known (else it is looked up by slug in the same trip).
     """
-    presented = credentials(websocket)
-
-    def look_up(session: Session) -> _Joiner:
-        charter_id = known if known is not None else get_charter_blocking(session, slug).id
-        assert charter_id is not None
-        caller, member = caller_on_charter_blocking(session, presented, charter_id)
-        name = caller.user.display_name if caller else ""
-        token = caller.token.id if caller and caller.token else None
-        return _Joiner(member, name, charter_id, token)
-
-    return await services.store(look_up)
+    found = await services.joins.look_up(Joining(slug, known, credentials(websocket)))
+    caller, member = found.caller
+    name = caller.user.display_name if caller else ""
+    token = caller.token.id if caller and caller.token else None
+    return _Joiner(member, name, found.charter_id, token)
 
 
 def _peer(websocket: WebSocket) -> str:

@@ -118,8 +118,10 @@ class Rooms:
             open_ids.update(connection.member.user_id for connection in room.connections)
         if not open_ids:
             return set()
+        ids, gone = sorted(open_ids), set()
         async with self._sessions() as session:
-            gone = await inactive_among(session, open_ids)
+            for start in range(0, len(ids), 1000):  # under the databases' limits on values
+                gone |= await inactive_among(session, ids[start : start + 1000])
         for user_id in gone:
             log.info("closing what deactivated account %s had open", user_id)
             self._user_deactivated(user_id)
