@@ -47,6 +47,7 @@ class Edits:
 
     since: datetime = field(default_factory=utcnow)
     people: dict[int, Contributor] = field(default_factory=dict)
+    last: float = 0.0  # the event loop's time of the latest edit
     timer: asyncio.TimerHandle | None = None
 
 
@@ -60,25 +61,35 @@ class RevisionRecorder:
 
     def edited(self, room: EditedRoom, keys: Iterable[str], member: Member) -> None:
         """An update of ``member`` touching ``keys`` was accepted in ``room``."""
+        # On every accepted update (every keystroke): note the time; a clause's one timer, when
+        # it fires, waits again for what is left of the quiet period if an edit came meanwhile.
         self._rooms[room.charter_id] = room
-        person = Contributor(member.user_id, member.organisation_id)
         loop = asyncio.get_running_loop()
+        now = loop.time()
         for key in keys:
-            edits = self._edits.setdefault((room.charter_id, key), Edits())
-            edits.people[member.user_id] = person
-            if edits.timer is not None:
-                edits.timer.cancel()
-            edits.timer = loop.call_later(self._settle, self._settled, room.charter_id, key)
+            edits = self._edits.get((room.charter_id, key))
+            if edits is None:
+                edits = self._edits[(room.charter_id, key)] = Edits()
+            if member.user_id not in edits.people:
+                edits.people[member.user_id] = Contributor(member.user_id, member.organisation_id)
+            edits.last = now
+            if edits.timer is None:
+                edits.timer = loop.call_later(self._settle, self._settled, room.charter_id, key)
 
     def _settled(self, charter_id: int, key: str) -> None:
         edits = self._edits.get((charter_id, key))
         room = self._rooms.get(charter_id)
         if edits is None or room is None:
             return
+        loop = asyncio.get_running_loop()
+        quiet = loop.time() - edits.last
+        if quiet < self._settle:  # edited since the timer was set
+            edits.timer = loop.call_later(self._settle - quiet, self._settled, charter_id, key)
+            return
         if room.pending:  # the durable document does not hold every edit yet
-            loop = asyncio.get_running_loop()
             edits.timer = loop.call_later(RETRY_SECONDS, self._settled, charter_id, key)
             return
+        edits.timer = None
         task = asyncio.create_task(self.settle(room, [key]))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
