@@ -72,6 +72,11 @@ export function createSelectionBar (o) {
     bar.style.setProperty('left', `${Math.round(Math.max(4, s.rect.left + window.scrollX))}px`)
   }
   document.addEventListener('selectionchange', update)
+  // 'selectionchange' arrives as a later task: a Tab pressed right after the last Shift+Arrow can
+  // move the focus first, so the words are also taken when the focus leaves a clause's text
+  document.addEventListener('focusout', (e) => {
+    if (e.target instanceof Element && e.target.closest('li.clause [data-field]')) update()
+  }, true)
   document.addEventListener('keydown', (e) => { if (e.key === 'Escape') bar.hidden = true })
 
   return {
