@@ -16,6 +16,7 @@ from charter_drafts.database import (
 )
 from charter_drafts.document.store import StoreRunner, store_runner, update_log_runner
 from server.callers.throttle import FailureThrottle, RedisFailureThrottle, Throttle
+from server.collector import freeze_startup_objects
 from server.live.fanout import Fanout, LocalFanout, RedisFanout
 from server.live.joins import JoinLookups
 from server.live.rooms import Rooms
@@ -92,6 +93,7 @@ class Services:
             ]
         if self.settings.account_check_seconds > 0:
             self._background.append(asyncio.create_task(self._close_deactivated_periodically()))
+        freeze_startup_objects()
 
     async def _resync_periodically(self) -> None:
         while True:

@@ -67,3 +67,24 @@ async def test_joins_at_once_each_get_their_own_answer(server: ServerProcess) ->
     assert [(url, code) for (url, _, _), code in zip(runs, got, strict=True)] == [
         (url, want) for url, _, want in runs
     ]
+
+
+async def test_a_join_notes_when_its_token_was_used(server: ServerProcess) -> None:
+    """The look-up of a join notes the token's use (to the minute), as an HTTP call does; a
+    token that was not presented, or was refused, is not noted."""
+    used, unused, revoked = new_member(server), new_member(server), new_member(server)
+    with as_session(server, revoked) as http:
+        (token,) = http.get("/api/tokens").json()["tokens"]
+        assert http.delete(f"/api/tokens/{token['id']}").status_code == 204
+    base = f"ws://127.0.0.1:{server.port}/ws/charters/lampedusa"
+    codes = await asyncio.gather(
+        *(_first(f"{base}?token={used.token}") for _ in range(3)),
+        _first(f"{base}?token={revoked.token}"),
+    )
+    assert codes == [0, 0, 0, 4401]
+    for account, noted in ((used, True), (unused, False), (revoked, False)):
+        with as_session(server, account) as http:
+            listed = http.get("/api/tokens")
+        assert listed.status_code == 200, listed.text
+        (token,) = listed.json()["tokens"]
+        assert bool(token["last_used_at"]) is noted, (account.email, token)

@@ -46,11 +46,23 @@ def member_of_blocking(session: Session, user: User, charter_id: int) -> Member:
 def as_member(user: User, membership: Membership | None) -> Member:
     """The user with their membership of a charter (None: they have none there)."""
     assert user.id is not None
-    return Member(
-        user_id=user.id,
-        role=Role(membership.role) if membership else None,
+    return as_member_of(
+        user.id,
         site_admin=user.site_admin,
+        role=membership.role if membership else None,
         organisation_id=membership.organisation_id if membership else None,
+    )
+
+
+def as_member_of(
+    user_id: int, *, site_admin: bool, role: str | None, organisation_id: int | None
+) -> Member:
+    """``as_member`` from the columns read (``role`` None: no membership of the charter)."""
+    return Member(
+        user_id=user_id,
+        role=Role(role) if role is not None else None,
+        site_admin=site_admin,
+        organisation_id=organisation_id,
     )
 
 

@@ -14,12 +14,8 @@ from starlette.requests import HTTPConnection
 
 from charter_drafts.errors import DomainError, Forbidden
 from charter_drafts.models import ApiToken, Membership, User
-from charter_drafts.people.memberships import as_member, member_of_blocking, membership_join
-from charter_drafts.people.tokens import (
-    token_member_blocking,
-    token_members_blocking,
-    token_owner_blocking,
-)
+from charter_drafts.people.memberships import as_member_of, member_of_blocking, membership_join
+from charter_drafts.people.tokens import token_holders_blocking, token_owner_blocking
 from charter_drafts.permissions import Member
 
 SESSION_USER = "uid"
@@ -66,7 +62,11 @@ def credentials(connection: HTTPConnection) -> Credentials:
 
 def session_valid(user: User | None, presented: Credentials) -> bool:
     """An active account, signed in since its last deactivation."""
-    return user is not None and user.active and user.session_epoch == presented.epoch
+    return user is not None and _signed_in(user.active, user.session_epoch, presented)
+
+
+def _signed_in(active: bool, epoch: int, presented: Credentials) -> bool:
+    return active and epoch == presented.epoch
 
 
 async def principal(connection: HTTPConnection, session: AsyncSession) -> Principal | None:
@@ -104,80 +104,79 @@ def member_for_blocking(
     if caller is None:
         return None
     if caller.token is not None:
-        _refuse_other_charter(caller.token, charter_id)
+        _refuse_other_charter(caller.token.charter_id, charter_id)
     return member_of_blocking(session, caller.user, charter_id)
 
 
-def _refuse_other_charter(token: ApiToken, charter_id: int) -> None:
+def _refuse_other_charter(token_charter_id: int | None, charter_id: int) -> None:
     """A token of another charter is refused outright rather than taken for a non-member."""
-    if token.charter_id not in (None, charter_id):
+    if token_charter_id not in (None, charter_id):
         raise Forbidden("this API token is for another charter")
 
 
-def caller_on_charter_blocking(
-    session: Session, presented: Credentials, charter_id: int
-) -> tuple[Principal | None, Member | None]:
-    """``principal_blocking`` and ``member_for_blocking`` in one statement (joining a live
-    document, where every statement is on the path of the client's first sync)."""
-    if presented.token is not None:
-        user, token, membership = token_member_blocking(session, presented.token, charter_id)
-        _refuse_other_charter(token, charter_id)
-        return Principal(user, token), as_member(user, membership)
-    if presented.user_id is None:
-        return None, None
-    query = (
-        select(User, Membership)
-        .outerjoin(Membership, membership_join(charter_id))
-        .where(User.id == presented.user_id)
-    )
-    row = session.execute(query).first()
-    if row is None or not session_valid(row[0], presented):
-        return None, None
-    return Principal(row[0], None), as_member(row[0], row[1])
+@dataclass(frozen=True, slots=True)
+class Joined:
+    """A caller joining a live document: a member of its charter (None: anonymous), with their
+    display name and the API token they presented, if any."""
+
+    member: Member | None
+    display_name: str = ""
+    token_id: int | None = None
 
 
-Caller = tuple[Principal | None, Member | None]
+ANONYMOUS = Joined(None)
 
 
-def callers_on_charter_blocking(
+def joining_callers_blocking(
     session: Session, presented: Collection[Credentials], charter_id: int
-) -> dict[Credentials, Caller | DomainError]:
-    """``caller_on_charter_blocking`` for many callers joining the same charter at once: one
-    statement for the tokens and one for the signed-in users, whatever their number. Each
-    caller's answer is what ``caller_on_charter_blocking`` returns, or the refusal it raises."""
-    answers: dict[Credentials, Caller | DomainError] = {}
+) -> dict[Credentials, Joined | DomainError]:
+    """``principal_blocking`` and ``member_for_blocking`` for many callers joining the same
+    charter's live document at once (every statement is on the path of their first sync): one
+    statement for the tokens and one for the signed-in users, whatever their number, reading
+    only the columns a join needs. Each caller's answer, or the refusal ``principal_blocking``
+    or ``member_for_blocking`` would raise."""
+    answers: dict[Credentials, Joined | DomainError] = {}
     secrets = {p.token for p in presented if p.token is not None}
-    if secrets:
-        owners = token_members_blocking(session, secrets, charter_id)
-        for credential in presented:
-            if credential.token is None:
-                continue
-            found = owners[credential.token]
-            if isinstance(found, DomainError):
-                answers[credential] = found
-                continue
-            user, token, membership = found
-            try:
-                _refuse_other_charter(token, charter_id)
-            except Forbidden as refusal:
-                answers[credential] = refusal
-                continue
-            answers[credential] = (Principal(user, token), as_member(user, membership))
+    holders = token_holders_blocking(session, secrets, charter_id) if secrets else {}
+    for credential in presented:
+        if credential.token is None:
+            continue
+        holder = holders[credential.token]
+        if isinstance(holder, DomainError):
+            answers[credential] = holder
+            continue
+        try:
+            _refuse_other_charter(holder.token_charter_id, charter_id)
+        except Forbidden as refusal:
+            answers[credential] = refusal
+            continue
+        answers[credential] = Joined(holder.member, holder.display_name, holder.token_id)
     user_ids = {p.user_id for p in presented if p.token is None and p.user_id is not None}
     rows = {}
     if user_ids:
         query = (
-            select(User, Membership)
+            select(
+                col(User.id),
+                col(User.display_name),
+                col(User.active),
+                col(User.session_epoch),
+                col(User.site_admin),
+                col(Membership.role),
+                col(Membership.organisation_id),
+            )
+            .select_from(User)
             .outerjoin(Membership, membership_join(charter_id))
             .where(col(User.id).in_(user_ids))
         )
-        rows = {row[0].id: row for row in session.execute(query)}
+        rows = {row[0]: row for row in session.execute(query)}
     for credential in presented:
         if credential.token is not None:
             continue
         row = rows.get(credential.user_id)
-        if row is None or not session_valid(row[0], credential):
-            answers[credential] = (None, None)
-        else:
-            answers[credential] = (Principal(row[0], None), as_member(row[0], row[1]))
+        if row is None or not _signed_in(row[2], row[3], credential):
+            answers[credential] = ANONYMOUS
+            continue
+        user_id, name, _, _, admin, role, organisation = row
+        member = as_member_of(user_id, site_admin=admin, role=role, organisation_id=organisation)
+        answers[credential] = Joined(member, name)
     return answers

@@ -104,10 +104,8 @@ async def _joiner(
     ``known``: the charter's id, if known (else it is looked up by slug in the same trip).
     """
     found = await services.joins.look_up(Joining(slug, known, credentials(websocket)))
-    caller, member = found.caller
-    name = caller.user.display_name if caller else ""
-    token = caller.token.id if caller and caller.token else None
-    return _Joiner(member, name, found.charter_id, token)
+    caller = found.caller
+    return _Joiner(caller.member, caller.display_name, found.charter_id, caller.token_id)
 
 
 def _peer(websocket: WebSocket) -> str:

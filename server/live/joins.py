@@ -11,15 +11,17 @@ looked up at once, as before; 300 clients reconnecting after a restart make a fe
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy.orm import Session
 
 from charter_drafts.charters import get_charter_blocking
 from charter_drafts.document.store import StoreRunner
 from charter_drafts.errors import DomainError
-from server.callers.auth import Caller, Credentials, callers_on_charter_blocking
+from server.callers.auth import Credentials, Joined, joining_callers_blocking
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +36,7 @@ class Joining:
 @dataclass(frozen=True, slots=True)
 class Found:
     charter_id: int
-    caller: Caller
+    caller: Joined
 
 
 Answer = Found | DomainError
@@ -56,10 +58,10 @@ def look_up_blocking(session: Session, joins: Sequence[Joining]) -> list[Answer]
             charters[join.slug] = charter_id
         except DomainError as refusal:
             charters[join.slug] = refusal
-    callers: dict[int, dict[Credentials, Caller | DomainError]] = {}
+    callers: dict[int, dict[Credentials, Joined | DomainError]] = {}
     for charter_id in {c for c in charters.values() if isinstance(c, int)}:
         presented = {j.presented for j in joins if charters[j.slug] == charter_id}
-        callers[charter_id] = callers_on_charter_blocking(session, presented, charter_id)
+        callers[charter_id] = joining_callers_blocking(session, presented, charter_id)
     answers: list[Answer] = []
     for join in joins:
         charter = charters[join.slug]
@@ -72,46 +74,78 @@ def look_up_blocking(session: Session, joins: Sequence[Joining]) -> list[Answer]
 
 
 class JoinLookups:
-    """Batches the look-ups of concurrent joins (one batch at the store at a time)."""
+    """Batches the look-ups of concurrent joins. One drain at a time works on the store's side
+    and takes the joins waiting there batch after batch, until none is left: a batch does not
+    wait for the event loop to take the previous one's answers first (while a burst of clients
+    connects, the loop is busy with their handshakes, and each round trip through it cost tens
+    of milliseconds). Each batch is its own transaction, so it sees what was committed before it
+    (a revoked token, a deactivated account)."""
 
     def __init__(self, store: StoreRunner) -> None:
         self._store = store
+        self._lock = threading.Lock()  # the waiting list is taken on the store's side
         self._waiting: list[tuple[Joining, asyncio.Future[Answer]]] = []
-        self._running: asyncio.Task[None] | None = None
+        self._draining = False
+        self._task: asyncio.Task[None] | None = None  # the drain's, kept while it runs
 
     async def look_up(self, join: Joining) -> Found:
         """The join's charter id and caller. Raises the ``DomainError`` refusing it."""
-        answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
-        self._waiting.append((join, answer))
-        if self._running is None:
-            self._running = asyncio.create_task(self._drain())
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Answer] = loop.create_future()
+        with self._lock:
+            self._waiting.append((join, answer))
+            start, self._draining = not self._draining, True
+        if start:
+            self._task = loop.create_task(self._drain(loop))
         found = await answer
         if isinstance(found, DomainError):
             raise found
         return found
 
-    async def _drain(self) -> None:
+    async def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
-            while self._waiting:
+            await self._store(partial(self._answer_all, loop))
+        except BaseException as error:  # the store failed, or the server is stopping
+            with self._lock:
+                left, self._waiting, self._draining = self._waiting, [], False
+            _fail(left, error)
+            if not isinstance(error, Exception):
+                raise
+
+    def _answer_all(self, loop: asyncio.AbstractEventLoop, session: Session) -> None:
+        """On the store's side: answer batch after batch until no join is waiting."""
+        while True:
+            with self._lock:
                 batch = self._waiting[:MAX_BATCH]
-                self._waiting = self._waiting[MAX_BATCH:]
-                joins = [join for join, _ in batch]
-                try:
-                    answers = await self._store(lambda s, joins=joins: look_up_blocking(s, joins))
-                except BaseException as error:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(error)
-                    if not isinstance(error, Exception):
-                        raise
-                    continue
-                for (_, future), found in zip(batch, answers, strict=True):
-                    if not future.done():
-                        future.set_result(found)
-        except BaseException:  # stopping: nothing is left waiting for an answer
-            for _, future in self._waiting:
-                future.cancel()
-            self._waiting = []
-            raise
-        finally:
-            self._running = None
+                del self._waiting[:MAX_BATCH]
+                if not batch:
+                    self._draining = False
+                    return
+            joins = [join for join, _ in batch]
+            try:
+                answers = look_up_blocking(session, joins)
+                session.commit()  # ends the read: the next batch sees later commits
+            except Exception as error:
+                session.rollback()
+                loop.call_soon_threadsafe(_fail, batch, error)
+                continue
+            loop.call_soon_threadsafe(_answer, batch, answers)
+
+
+Waiting = Sequence[tuple[Joining, "asyncio.Future[Answer]"]]
+
+
+def _answer(batch: Waiting, answers: Sequence[Answer]) -> None:
+    for (_, future), found in zip(batch, answers, strict=True):
+        if not future.done():
+            future.set_result(found)
+
+
+def _fail(batch: Waiting, error: BaseException) -> None:
+    for _, future in batch:
+        if future.done():
+            continue
+        if isinstance(error, Exception):
+            future.set_exception(error)
+        else:
+            future.cancel()
