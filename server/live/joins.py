@@ -11,6 +11,7 @@ looked up at once, as before; 300 clients reconnecting after a restart make a fe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -126,8 +127,9 @@ class JoinLookups:
                 answers = look_up_blocking(session, joins)
                 session.commit()  # ends the read: the next batch sees later commits
             except Exception as error:
-                session.rollback()
                 loop.call_soon_threadsafe(_fail, batch, error)
+                with contextlib.suppress(Exception):  # a lost connection: the next batch says so
+                    session.rollback()
                 continue
             loop.call_soon_threadsafe(_answer, batch, answers)
 
