@@ -101,23 +101,20 @@ def token_holders_blocking(
     for hashed, secret in by_digest.items():
         row = rows.get(hashed)
         if row is None:
-            found[secret] = Unauthenticated("unknown API token")
+            found[secret] = _unknown()
             continue
         _, token_id, token_charter, last_used, revoked, user_id, name, active, admin = row[:9]
         role, organisation = row[9:]
-        if revoked is not None:
-            found[secret] = Unauthenticated("this API token was revoked")
-        elif not active:
-            found[secret] = Unauthenticated("this account is deactivated")
-        else:
-            assert token_id is not None  # primary keys
-            assert user_id is not None
-            if last_used is None or now - last_used > LAST_USED_RESOLUTION:
-                touched.append(token_id)
-            member = as_member_of(
-                user_id, site_admin=admin, role=role, organisation_id=organisation
-            )
-            found[secret] = TokenHolder(token_id, token_charter, member, name)
+        refusal = _refusal(revoked, active=active)
+        if refusal is not None:
+            found[secret] = refusal
+            continue
+        assert token_id is not None  # primary keys
+        assert user_id is not None
+        if _due(last_used, now):
+            touched.append(token_id)
+        member = as_member_of(user_id, site_admin=admin, role=role, organisation_id=organisation)
+        found[secret] = TokenHolder(token_id, token_charter, member, name)
     if touched:
         session.execute(
             update(ApiToken).where(col(ApiToken.id).in_(touched)).values(last_used_at=now)
@@ -140,18 +137,35 @@ def _live(session: Session, row: Sequence[Any] | None) -> tuple[User, ApiToken]:
 def _checked(row: Sequence[Any] | None) -> tuple[ApiToken, User]:
     """The token and its owner if the token is live; else the refusal."""
     if row is None:
-        raise Unauthenticated("unknown API token")
+        raise _unknown()
     token, user = row
-    if token.revoked_at is not None:
-        raise Unauthenticated("this API token was revoked")
-    if not user.active:
-        raise Unauthenticated("this account is deactivated")
+    refusal = _refusal(token.revoked_at, active=user.active)
+    if refusal is not None:
+        raise refusal
     return token, user
+
+
+def _unknown() -> DomainError:
+    return Unauthenticated("unknown API token")
+
+
+def _refusal(revoked_at: datetime | None, *, active: bool) -> DomainError | None:
+    """Why a known token is refused, if it is: revoked, or its owner deactivated."""
+    if revoked_at is not None:
+        return Unauthenticated("this API token was revoked")
+    if not active:
+        return Unauthenticated("this account is deactivated")
+    return None
+
+
+def _due(last_used_at: datetime | None, now: datetime) -> bool:
+    """Whether the token's use is to be noted: last noted over a minute ago, or never."""
+    return last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION
 
 
 def _touch(session: Session, token: ApiToken, now: datetime) -> bool:
     """Note when the token was used (to the minute); whether there is something to commit."""
-    if token.last_used_at is not None and now - token.last_used_at <= LAST_USED_RESOLUTION:
+    if not _due(token.last_used_at, now):
         return False
     token.last_used_at = now
     session.add(token)
