@@ -20,6 +20,7 @@ from server.live.entry import LiveEntry
 from server.services import Services
 from server.settings import Settings
 from server.web import (
+    account_pages,
     endorsement_pages,
     errors,
     forms,
@@ -80,6 +81,7 @@ def create_app(settings: Settings) -> LiveEntry:
         routes=[
             *pages.routes,
             *forms.routes,
+            *account_pages.routes,
             *review.routes,
             *report.routes,
             *versions_pages.routes,

@@ -179,6 +179,38 @@ MESSAGES: dict[str, dict[str, str]] = {
         "event.conflicted": "Could not merge (conflict)",
         "event.merged": "Accepted and merged",
         "event.rejected": "Rejected",
+        "accounts.title": "Accounts",
+        "accounts.link": "Accounts (site administration)",
+        "accounts.help": (
+            "A deactivated account can no longer sign in: it is signed out everywhere, its API "
+            "tokens are revoked and its open live documents close. Its contributions stay."
+        ),
+        "accounts.search": "Find by name or e-mail",
+        "accounts.find": "Find",
+        "accounts.count": "Accounts found: {count}",
+        "accounts.first": "The first {shown} of {count} accounts: refine the search to see others",
+        "accounts.none": "No account matches.",
+        "accounts.name": "Name",
+        "accounts.email": "E-mail",
+        "accounts.state": "State",
+        "accounts.action": "Action",
+        "accounts.active": "Active",
+        "accounts.deactivated": "Deactivated",
+        "accounts.deactivated_on": "Deactivated on {when} by {by}:",
+        "accounts.command_line": "the command line",
+        "accounts.site_admin": "site administrator",
+        "accounts.you": "You (ask another administrator)",
+        "accounts.reason": "Reason",
+        "accounts.reason_optional": "Reason (optional)",
+        "accounts.deactivate": "Deactivate",
+        "accounts.reactivate": "Reactivate",
+        "accounts.done_deactivated": (
+            "{name}'s account is deactivated: signed out everywhere, {count} API tokens revoked."
+        ),
+        "accounts.done_reactivated": (
+            "{name}'s account is active again; they sign in anew (earlier sessions and tokens "
+            "stay ended)."
+        ),
         "charters": "Charters",
         "no_charters": "No charter yet.",
         "phase.drafting": "Drafting",
@@ -384,6 +416,42 @@ MESSAGES: dict[str, dict[str, str]] = {
         "event.conflicted": "Intégration impossible (conflit)",
         "event.merged": "Accepté et intégré",
         "event.rejected": "Rejeté",
+        "accounts.title": "Comptes",
+        "accounts.link": "Comptes (administration du site)",
+        "accounts.help": (
+            "Un compte désactivé ne peut plus se connecter : il est déconnecté partout, ses "
+            "jetons d’API sont révoqués et ses documents en direct se ferment. Ses contributions "
+            "restent."
+        ),
+        "accounts.search": "Chercher par nom ou courriel",
+        "accounts.find": "Chercher",
+        "accounts.count": "Comptes trouvés : {count}",
+        "accounts.first": (
+            "Les {shown} premiers des {count} comptes : affinez la recherche pour voir les autres"
+        ),
+        "accounts.none": "Aucun compte ne correspond.",
+        "accounts.name": "Nom",
+        "accounts.email": "Courriel",
+        "accounts.state": "État",
+        "accounts.action": "Action",
+        "accounts.active": "Actif",
+        "accounts.deactivated": "Désactivé",
+        "accounts.deactivated_on": "Désactivé le {when} par {by} :",
+        "accounts.command_line": "la ligne de commande",
+        "accounts.site_admin": "administration du site",
+        "accounts.you": "Vous (demandez à une autre personne de l’administration)",
+        "accounts.reason": "Motif",
+        "accounts.reason_optional": "Motif (facultatif)",
+        "accounts.deactivate": "Désactiver",
+        "accounts.reactivate": "Réactiver",
+        "accounts.done_deactivated": (
+            "Le compte de {name} est désactivé : déconnecté partout, {count} jeton(s) d’API "
+            "révoqué(s)."
+        ),
+        "accounts.done_reactivated": (
+            "Le compte de {name} est de nouveau actif ; la personne se reconnecte (ses sessions "
+            "et jetons antérieurs restent clos)."
+        ),
         "charters": "Chartes",
         "no_charters": "Aucune charte pour l’instant.",
         "phase.drafting": "Rédaction",

@@ -113,7 +113,10 @@ async def home(request: Request) -> HTMLResponse:
         or f"<li>{escape(translate(language, 'no_charters'))}</li>"
     )
     title = translate(language, "charters")
-    main = f'<main><h1>{escape(title)}</h1><ul class="charters">{items}</ul></main>'
+    admin = ""
+    if c.caller is not None and c.caller.user.site_admin:
+        admin = f'<p><a href="/accounts">{escape(translate(language, "accounts.link"))}</a></p>'
+    main = f'<main><h1>{escape(title)}</h1><ul class="charters">{items}</ul>{admin}</main>'
     return HTMLResponse(page(request, title, main, caller=c.caller))
 
 

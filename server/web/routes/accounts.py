@@ -33,7 +33,7 @@ def account_json(user: User) -> dict[str, Any]:
     }
 
 
-async def _target(c: Call, request: Request) -> tuple[int, User]:
+async def account_target(c: Call, request: Request) -> tuple[int, User]:
     """The caller (who must be a site administrator before learning whether the account
     exists) and the account named by ``{user_id}``, once the caller may act on it."""
     member = None
@@ -48,24 +48,34 @@ async def _target(c: Call, request: Request) -> tuple[int, User]:
     return member.user_id, user
 
 
+async def deactivate_account(c: Call, actor_id: int, user: User, reason: str) -> int:
+    """Deactivate and commit, then end what the account has open; the tokens revoked."""
+    revoked = await deactivate_user(c.session, user, actor_id=actor_id, reason=reason)
+    await c.session.commit()
+    assert user.id is not None
+    # Their live documents close (4401) and their event streams end, in every process.
+    c.services.rooms.user_deactivated(user.id)
+    return revoked
+
+
+async def reactivate_account(c: Call, actor_id: int, user: User, reason: str) -> None:
+    await reactivate_user(c.session, user, actor_id=actor_id, reason=reason)
+    await c.session.commit()
+
+
 async def deactivate(request: Request) -> JSONResponse:
     async with call(request) as c:
-        actor_id, user = await _target(c, request)
+        actor_id, user = await account_target(c, request)
         data = await read_json(request, Deactivation)
-        revoked = await deactivate_user(c.session, user, actor_id=actor_id, reason=data.reason)
-        await c.session.commit()
-        assert user.id is not None
-        # Their live documents close (4401) and their event streams end, in every process.
-        c.services.rooms.user_deactivated(user.id)
+        revoked = await deactivate_account(c, actor_id, user, data.reason)
     return JSONResponse({**account_json(user), "tokens_revoked": revoked})
 
 
 async def reactivate(request: Request) -> JSONResponse:
     async with call(request) as c:
-        actor_id, user = await _target(c, request)
+        actor_id, user = await account_target(c, request)
         data = await read_json(request, Reactivation)
-        await reactivate_user(c.session, user, actor_id=actor_id, reason=data.reason)
-        await c.session.commit()
+        await reactivate_account(c, actor_id, user, data.reason)
     return JSONResponse(account_json(user))
 
 
