@@ -173,3 +173,34 @@ def test_the_page_passes_the_accessibility_scan(
     expect(admin.page.locator("table.accounts tbody tr").first).to_be_visible()
     assert scan(admin.page, axe_source, f"accounts-{locale}") == []
     assert browsing.problems() == []
+
+
+def test_bad_input_to_the_forms_is_refused_and_changes_nothing(
+    people: ServerProcess, browsing: Browsing
+) -> None:
+    member = new_member(people)
+    before = stored_account(people, member.user_id)
+    admin = signed_in(browsing, SITE_ADMIN)
+    csrf = _csrf(admin)
+    post = admin.page.request.post
+    too_long = post(
+        f"{PAGE}/{member.user_id}/deactivate",
+        form={"csrf": csrf, "reason": "x" * 501},
+        max_redirects=0,
+    )
+    assert too_long.status == 400
+    assert "A reason has at most 500 characters" in too_long.text()
+    blank = post(
+        f"{PAGE}/{member.user_id}/deactivate",
+        form={"csrf": csrf, "reason": "   "},
+        max_redirects=0,
+    )
+    assert blank.status == 400
+    unknown = post(f"{PAGE}/999999/deactivate", form={"csrf": csrf, "reason": "x"})
+    assert unknown.status == 404
+    garbage = post(f"{PAGE}/1x%3Cscript%3E/deactivate", form={"csrf": csrf, "reason": "x"})
+    assert garbage.status == 404
+    page = admin.page.request.get(f"{PAGE}?q=%3Cscript%3Ealert(1)%3C/script%3E&done=x&id=abc")
+    assert page.status == 200
+    assert "<script>alert(1)" not in page.text()
+    assert stored_account(people, member.user_id) == before

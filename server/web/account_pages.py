@@ -14,11 +14,15 @@ from starlette.routing import Route
 from charter_drafts.errors import DomainError
 from charter_drafts.people.accounts import MAX_REASON, get_user
 from charter_drafts.people.directory import Account, find_accounts
-from charter_drafts.permissions import Action, Member, require
 from server.callers.language import language_of
 from server.web.i18n import translate
 from server.web.pages import page
-from server.web.routes.accounts import account_target, deactivate_account, reactivate_account
+from server.web.routes.accounts import (
+    account_target,
+    deactivate_account,
+    reactivate_account,
+    site_administrator,
+)
 from server.web.routes.context import Call, call
 from server.web.security import check_form_csrf, csrf_token
 
@@ -31,15 +35,6 @@ def _t(request: Request, key: str, **values: object) -> str:
     return escape(message.format(**values) if values else message)
 
 
-def _admin(c: Call) -> None:
-    """Only a site administrator may see the accounts. Raises ``Forbidden``."""
-    member = None
-    if c.caller is not None:
-        assert c.caller.user.id is not None
-        member = Member(c.caller.user.id, None, site_admin=c.caller.user.site_admin)
-    require(member, Action.manage_accounts)
-
-
 async def accounts_page(request: Request) -> Response:
     async with call(request) as c:
         if c.caller is None:
@@ -50,7 +45,7 @@ async def accounts_page(request: Request) -> Response:
 async def _render(
     request: Request, c: Call, search: str, error: str = "", status: int = 200
 ) -> Response:
-    _admin(c)
+    site_administrator(c)  # only they may see the accounts
     accounts, total = await find_accounts(c.session, search)
     done = await _done(request, c)
     alert = f'<p class="error" role="alert">{escape(error)}</p>' if error else ""

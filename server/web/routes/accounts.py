@@ -33,15 +33,22 @@ def account_json(user: User) -> dict[str, Any]:
     }
 
 
-async def account_target(c: Call, request: Request) -> tuple[int, User]:
-    """The caller (who must be a site administrator before learning whether the account
-    exists) and the account named by ``{user_id}``, once the caller may act on it."""
+def site_administrator(c: Call) -> Member:
+    """The caller, who must be a site administrator. Raises ``Unauthenticated`` or
+    ``Forbidden``."""
     member = None
     if c.caller is not None:
         assert c.caller.user.id is not None
         member = Member(c.caller.user.id, None, site_admin=c.caller.user.site_admin)
     require(member, Action.manage_accounts)
     assert member is not None
+    return member
+
+
+async def account_target(c: Call, request: Request) -> tuple[int, User]:
+    """The caller (who must be a site administrator before learning whether the account
+    exists) and the account named by ``{user_id}``, once the caller may act on it."""
+    member = site_administrator(c)
     user = await get_user(c.session, int(request.path_params["user_id"]))
     assert user.id is not None
     require(member, Action.manage_accounts, AccountTarget(user.id))
