@@ -1,9 +1,10 @@
 """The server side of every websocket: handshake, frames and the ASGI interface, lean per socket.
 
 uvicorn runs it through its ``ws=`` setting (``server.cli``); the protocol work itself is the
-websockets library's sans-I/O layer: a ``ServerProtocol`` reads the upgrade request and writes
-the response, then a ``Protocol`` in the OPEN state parses and writes the frames (masking, control
-frames, UTF-8, the closing handshake, the size limit).
+websockets library's sans-I/O layer: ``server.live.upgrade`` reads the usual upgrade request,
+a ``ServerProtocol`` any other and answers it if refused, then a ``Protocol`` in the OPEN state
+parses and writes the frames (masking, control frames, UTF-8, the closing handshake, the size
+limit).
 
 Why not uvicorn's own websockets protocol: measured over 1,000 idle readers, it kept about 20 KiB
 per socket, most of the server's memory in a plenary. The upgrade request stayed alive three times
@@ -34,10 +35,11 @@ from uvicorn.protocols.utils import ClientDisconnected, get_remote_addr
 from uvicorn.server import ServerState
 from websockets.exceptions import InvalidState
 from websockets.frames import Frame, Opcode
-from websockets.http11 import Request, Response
+from websockets.http11 import Request
 from websockets.protocol import SEND_EOF, Protocol, Side, State
 from websockets.server import ServerProtocol
 
+from server.live.upgrade import quick_upgrade, switching_protocols
 from server.live.websocket_shared import shared_by
 
 log = logging.getLogger(__name__)
@@ -69,10 +71,10 @@ class WebSocketProtocol(asyncio.Protocol):
         "_frames",
         "_handshake",
         "_inbox",
+        "_key_accept",
         "_lost",
         "_pinged",
         "_read_paused",
-        "_response",
         "_scope",
         "_server",
         "_text",
@@ -91,9 +93,11 @@ class WebSocketProtocol(asyncio.Protocol):
             config.load()
         self._server = shared_by(config, server_state, app_state)
         self._transport: asyncio.Transport | None = None
-        self._handshake: ServerProtocol | None = ServerProtocol(max_size=None, logger=wire_log)
+        # websockets' handshake, for a request ``quick_upgrade`` does not take, or a refusal.
+        self._handshake: ServerProtocol | None = None
         self._early = b""  # bytes received before the upgrade is done
-        self._response: Response | None = None  # the upgrade response, until the app accepts
+        # The request's accept key, until the app accepts (``switching_protocols`` answers).
+        self._key_accept: str | None = None
         self._frames: Protocol | None = None  # after the upgrade
         self._scope: dict[str, Any] | None = None
         self._inbox: list[ASGIMessage] | None = None  # events the app has not taken yet
@@ -260,12 +264,11 @@ class WebSocketProtocol(asyncio.Protocol):
     # The upgrade
 
     def _receive_upgrade(self, data: bytes) -> None:
-        handshake = self._handshake
         buffered = self._early + data
         if len(buffered) > MAX_REQUEST_BYTES + (self._server.max_size or 0):
             self._abort()
             return
-        if handshake is None or self._response is not None:
+        if self._scope is not None or self._accepted:
             self._early = buffered  # frames sent before our response: read after it
             return
         end = buffered.find(b"\r\n\r\n")
@@ -276,6 +279,12 @@ class WebSocketProtocol(asyncio.Protocol):
                 self._early = buffered
             return
         self._early = buffered[end + 4 :]
+        upgrade = quick_upgrade(buffered[:end])
+        if upgrade is not None:
+            self._key_accept = upgrade.accept
+            self._start_app(upgrade.target, upgrade.headers)
+            return
+        handshake = self._handshake = _handshake()
         handshake.receive_data(buffered[: end + 4])
         events = handshake.events_received()
         if not events:  # not a valid request: the handshake wrote its answer
@@ -291,14 +300,15 @@ class WebSocketProtocol(asyncio.Protocol):
             self._write_out(handshake)
             self._abort()
             return
-        self._response = response
-        self._start_app(request)
+        self._key_accept = response.headers["Sec-WebSocket-Accept"]
+        headers = [(name.lower(), value) for name, value in request.headers.raw_items()]
+        self._start_app(request.path, headers)
 
-    def _start_app(self, request: Request) -> None:
+    def _start_app(self, target: str, headers: list[tuple[str, str]]) -> None:
         server = self._server
         transport = self._transport
         assert transport is not None
-        self._scope = scope = server.scope_of(request, transport)
+        self._scope = scope = server.scope_of(target, headers, transport)
         self._put({"type": "websocket.connect"})
         task = asyncio.get_running_loop().create_task(self._run_app(scope))
         server.state.tasks.add(task)
@@ -328,26 +338,20 @@ class WebSocketProtocol(asyncio.Protocol):
             self._close(frames, code, "")
 
     def _accept(self, message: ASGIMessage) -> None:
-        handshake, response = self._handshake, self._response
-        assert handshake is not None
-        assert response is not None
-        headers = [
-            (name.decode("latin-1"), value.decode("latin-1"))
-            for name, value in [*self._server.state.default_headers, *message.get("headers", [])]
-        ]
+        raw = [*self._server.state.default_headers, *message.get("headers", [])]
         if message.get("subprotocol"):
-            headers.append(("Sec-WebSocket-Protocol", message["subprotocol"]))
-        if any(name.lower() == "date" for name, _ in headers):
-            del response.headers["Date"]
-        response.headers.update(headers)
-        handshake.send_response(response)
-        self._write_out(handshake)
+            raw.append((b"Sec-WebSocket-Protocol", message["subprotocol"].encode("latin-1")))
+        transport, key_accept = self._transport, self._key_accept
+        assert transport is not None
+        assert key_accept is not None
+        if not transport.is_closing():
+            transport.write(switching_protocols(key_accept, raw))
         self._accepted = True
         # The handshake parser keeps the request alive: a frame parser of its own from here.
         self._frames = Protocol(
             Side.SERVER, state=State.OPEN, max_size=self._server.max_size, logger=wire_log
         )
-        self._handshake = self._response = None
+        self._handshake = self._key_accept = None
         self._server.watch(self)
         # DEBUG: one line per socket is most of the cost of a join (measured: a tenth of the
         # server's time while 2,000 clients joined); the metrics count them.
@@ -358,9 +362,9 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def _refuse(self, status: HTTPStatus) -> None:
         """Answer the upgrade request with an HTTP error instead of the websocket."""
-        handshake = self._handshake
-        if self._accepted or handshake is None:
+        if self._accepted:
             return
+        handshake = self._handshake = self._handshake or _handshake()
         self._accepted = self._close_sent = True
         log.info("%s - websocket %s refused: %d", self._peer(), self._path(), status)
         handshake.send_response(handshake.reject(status, f"{status.phrase}\n"))
@@ -488,3 +492,7 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def _path(self) -> str:
         return self._scope["path"] if self._scope else "?"  # never the query: it may hold a token
+
+
+def _handshake() -> ServerProtocol:
+    return ServerProtocol(max_size=None, logger=wire_log)

@@ -18,7 +18,6 @@ from urllib.parse import unquote
 from uvicorn.config import Config
 from uvicorn.protocols.utils import get_local_addr, get_remote_addr, is_ssl
 from uvicorn.server import ServerState
-from websockets.http11 import Request
 
 ASGI = {"version": "3.0", "spec_version": "2.4"}
 PING_GROUPS = 10  # the sockets are pinged in this many groups, one after the other
@@ -44,14 +43,13 @@ _names: dict[str, bytes] = {}
 _pairs: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 
 
-def scope_headers(request: Request) -> list[tuple[bytes, bytes]]:
-    """The request's headers as ASGI wants them: lower-case names, bytes."""
+def scope_headers(request: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """The request's headers (names lower-case) as ASGI wants them: bytes."""
     if len(_names) >= MAX_SHARED or len(_pairs) >= MAX_SHARED:
         _names.clear()
         _pairs.clear()
     headers = []
-    for name, value in request.headers.raw_items():
-        lower = name.lower()
+    for lower, value in request:
         if lower in SHARED_VALUES:
             pair = _pairs.get((lower, value))
             if pair is None:
@@ -84,13 +82,17 @@ class Shared:
         self._turn = 0
         self._pinger: asyncio.TimerHandle | None = None
 
-    def scope_of(self, request: Request, transport: asyncio.Transport) -> dict[str, Any]:
-        """The ASGI scope of an upgrade request."""
-        raw_path, _, query = request.path.partition("?")
+    def scope_of(
+        self, target: str, headers: list[tuple[str, str]], transport: asyncio.Transport
+    ) -> dict[str, Any]:
+        """The ASGI scope of an upgrade request for ``target`` (path and query) with ``headers``
+        (names lower-case)."""
+        raw_path, _, query = target.partition("?")
         subprotocols = [
             token.strip()
-            for header in request.headers.get_all("Sec-WebSocket-Protocol")
-            for token in header.split(",")
+            for name, value in headers
+            if name == "sec-websocket-protocol"
+            for token in value.split(",")
         ]
         return {
             "type": "websocket",
@@ -103,7 +105,7 @@ class Shared:
             "path": self.root_path + unquote(raw_path),
             "raw_path": (self.root_path + raw_path).encode("latin-1"),
             "query_string": query.encode("latin-1"),
-            "headers": scope_headers(request),
+            "headers": scope_headers(headers),
             "subprotocols": subprotocols,
             "state": self.app_state.copy(),
             "extensions": {},

@@ -1,0 +1,112 @@
+"""The usual websocket upgrade request, read and answered in a few string operations.
+
+A burst of clients (300 reconnecting after a restart) is a burst of upgrade requests, all read
+in one turn of the event loop before any of them is answered further; the websockets library's
+handshake (a generator-based parser, a ``Headers`` object, the checks, a ``Response`` object and
+its serialisation, a date formatted per socket) was about a third of the server's time per
+socket. Nearly every request is the same plain upgrade: ``quick_upgrade`` reads that one and
+``switching_protocols`` writes its answer; anything else (a missing or malformed header, another
+method or version, a duplicate key) returns None and goes through websockets' ``ServerProtocol``
+as before, which answers what is wrong. The key's answer is websockets' own ``accept_key``.
+``tests/test_upgrade.py`` holds the two readings to agreeing, over 20,000 mutated requests.
+
+The request comes from uvicorn, rebuilt from what its HTTP parser already read (lower-case names,
+``name: value`` lines); the checks here do not rely on that.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from websockets.http11 import MAX_LINE_LENGTH, MAX_NUM_HEADERS
+from websockets.utils import accept_key
+
+# RFC 9110: a header name is a token; a value is visible characters, spaces and tabs
+# (websockets accepts the same): no control character but the tab, and CR only before LF, which
+# only ends a line. One search of the whole request for what no line may hold.
+_TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n")
+_SINGLE = ("sec-websocket-key", "sec-websocket-version", "upgrade")
+_BODY = ("content-length", "transfer-encoding")  # an upgrade request has no body
+
+
+@dataclass(frozen=True, slots=True)
+class Upgrade:
+    """A valid upgrade request: its target (path and query) and headers (names lower-case)."""
+
+    target: str
+    headers: list[tuple[str, str]]
+    accept: str  # the Sec-WebSocket-Accept answering its key
+
+
+def quick_upgrade(head: bytes) -> Upgrade | None:
+    """The upgrade request ``head`` (without its blank line) if it is a plain valid one: GET,
+    HTTP/1.1, an ASCII target, ``Upgrade: websocket``, ``upgrade`` among the ``Connection``
+    options, one key of 16 bytes in base64, version 13 and no body, within websockets' limits
+    (header lines of at most 8 KiB, at most 128 headers). Else None."""
+    request = head.decode("latin-1")
+    if _CONTROL.search(request):
+        return None
+    lines = request.split("\r\n")
+    if len(lines) > MAX_NUM_HEADERS + 1 or max(map(len, lines)) > MAX_LINE_LENGTH:
+        return None
+    request_line = lines[0].split(" ")
+    if len(request_line) != 3:
+        return None
+    method, target, version = request_line
+    if method != "GET" or version != "HTTP/1.1" or not target.startswith("/"):
+        return None
+    if not target.isascii():  # RFC 3986: percent-encoded
+        return None
+    headers: list[tuple[str, str]] = []
+    single: dict[str, str] = {}
+    connection = False
+    for line in lines[1:]:
+        name, colon, value = line.partition(":")
+        value = value.strip(" \t")
+        if not colon or not _TOKEN.fullmatch(name):
+            return None
+        name = name.lower()
+        if name in _BODY:
+            return None
+        headers.append((name, value))
+        if name in _SINGLE:
+            if name in single:
+                return None
+            single[name] = value
+        elif name == "connection":
+            connection = connection or any(
+                option.strip().lower() == "upgrade" for option in value.split(",")
+            )
+    key = single.get("sec-websocket-key", "")
+    if (
+        not connection
+        or single.get("upgrade", "").lower() != "websocket"
+        or single.get("sec-websocket-version") != "13"
+        or not _valid_key(key)
+    ):
+        return None
+    return Upgrade(target, headers, accept_key(key))
+
+
+def _valid_key(key: str) -> bool:
+    try:
+        return len(base64.b64decode(key.encode("latin-1"), validate=True)) == 16
+    except (binascii.Error, ValueError):
+        return False
+
+
+def switching_protocols(accept: str, headers: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """The 101 response accepting the upgrade, with ``headers`` (uvicorn's ``Date`` and
+    ``Server``, the application's)."""
+    lines = [
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Accept: " + accept.encode("latin-1") + b"\r\n"
+    ]
+    lines.extend(name + b": " + value + b"\r\n" for name, value in headers)
+    lines.append(b"\r\n")
+    return b"".join(lines)
