@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pycrdt import Doc
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -45,6 +45,25 @@ class NewClause:
 
 async def get_charter(session: AsyncSession, slug: str) -> Charter:
     return await session.run_sync(get_charter_blocking, slug)
+
+
+_ID_OF_SLUG = select(col(Charter.id)).where(col(Charter.slug) == bindparam("slug"))
+
+
+def charter_id_blocking(session: Session, slug: str) -> int:
+    """The id of the charter ``slug``; raises ``NotFound``. On the path of live joins: one column,
+    and a statement built once."""
+    charter_id = session.connection().execute(_ID_OF_SLUG, {"slug": slug}).scalar()
+    if charter_id is None:
+        raise NotFound(text("no charter '{slug}'", slug=slug))
+    return charter_id
+
+
+def charter_ids_blocking(session: Session, most: int) -> dict[str, int]:
+    """The ids of the ``most`` newest charters, by slug."""
+    query = select(col(Charter.slug), col(Charter.id)).order_by(col(Charter.id).desc())
+    rows = session.execute(query.limit(most))
+    return {slug: charter_id for slug, charter_id in rows if charter_id is not None}
 
 
 def get_charter_blocking(session: Session, slug: str) -> Charter:

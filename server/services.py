@@ -5,20 +5,27 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from charter_drafts.charters import charter_ids_blocking
 from charter_drafts.database import (
     SessionFactory,
     create_engine,
     create_session_factory,
     warm_pool,
 )
-from charter_drafts.document.store import StoreRunner, store_runner, update_log_runner
+from charter_drafts.document.store import (
+    StoreRunner,
+    here_runner,
+    store_runner,
+    update_log_runner,
+)
 from server.callers.throttle import FailureThrottle, RedisFailureThrottle, Throttle
 from server.collector import freeze_startup_objects
 from server.live.fanout import Fanout, LocalFanout, RedisFanout
-from server.live.joins import JoinLookups
+from server.live.joins import JoinLookups, warm_up_blocking
 from server.live.rooms import Rooms
 from server.live.writer import UpdateWriter
 from server.metrics import Metrics
@@ -29,6 +36,7 @@ log = logging.getLogger(__name__)
 SIGN_IN_WINDOW = 15 * 60.0
 REQUEST_WINDOW = 60 * 60.0
 WARM_POOL_SECONDS = 10.0  # an unreachable store does not hold up the start for longer
+KNOWN_CHARTERS = 10_000  # charters whose ids are read at the start (the newest)
 
 
 @dataclass
@@ -64,7 +72,7 @@ class Services:
             sessions,
             store,
             writer,
-            JoinLookups(store),
+            JoinLookups(store, here_runner(store)),
             Rooms(sessions, store, writer, settings, fanout, metrics),
             _throttle(settings, "account", settings.sign_in_failures_per_account),
             _throttle(settings, "address", settings.sign_in_failures_per_address),
@@ -84,6 +92,13 @@ class Services:
         else:
             if opened:
                 log.info("opened %d connections to the store", opened)
+        try:
+            async with asyncio.timeout(WARM_POOL_SECONDS):
+                await self.store(warm_up_blocking)
+                known = await self.store(partial(charter_ids_blocking, most=KNOWN_CHARTERS))
+            self.rooms.know(known)
+        except Exception as error:  # as above: the first joins do this work instead
+            log.warning("could not prepare the store's statements: %r", error)
         self.writer.start()
         await self.fanout.start(self.rooms.resync)
         if self.settings.redis_url:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,7 @@ class Settings:
     # Seconds without an edit to a clause after which its text is recorded as a revision.
     revision_settle_seconds: float = 5.0
 
-    @property
+    @cached_property  # read at every websocket upgrade
     def allowed_origin_list(self) -> tuple[str, ...]:
         return tuple(o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip())
 

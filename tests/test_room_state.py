@@ -10,7 +10,10 @@ from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
 
-from charter_drafts.document.room_state import load_room_state_blocking
+from charter_drafts.document.room_state import (
+    load_room_state_blocking,
+    load_small_room_state_blocking,
+)
 from charter_drafts.document.schema import clauses_of, load_document, read_clauses
 from charter_drafts.document.update_log import (
     StoredState,
@@ -55,6 +58,23 @@ async def test_a_room_state_has_the_phase_every_frozen_clause_and_the_text(
         assert after.stored == before.stored
         with pytest.raises(NotFound):
             await run(lambda s: load_room_state_blocking(s, "no-such-charter"))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+async def test_a_small_room_state_is_read_only_up_to_the_size_given(
+    make_server: ServerFactory, backend: str
+) -> None:
+    """The size read first is the stored state's (snapshot and log), so the gate for reads on
+    the event loop's thread lets a document through up to exactly its size and no further."""
+    async with demo_store(make_server, backend) as run:
+        whole = await run(lambda s: load_room_state_blocking(s, "lampedusa"))
+        size = sum(len(update) for update in whole.stored.updates)
+        assert size > 0
+        read = await run(lambda s: load_small_room_state_blocking(s, "lampedusa", size))
+        assert read == whole
+        assert await run(lambda s: load_small_room_state_blocking(s, "lampedusa", size - 1)) is None
+        with pytest.raises(NotFound):
+            await run(lambda s: load_small_room_state_blocking(s, "no-such-charter", size))
 
 
 def _room_state(session: Session, charter_id: int) -> StoredState:

@@ -33,6 +33,12 @@ class StoreRunner(Protocol):
     def close(self) -> None: ...
 
 
+class HereRunner(Protocol):
+    """Runs ``work`` on the calling thread (the event loop's): for short reads only."""
+
+    def __call__(self, work: Callable[[Session], T]) -> T: ...
+
+
 class UpdateLogRunner(StoreRunner, Protocol):
     async def store_updates(self, entries: Sequence[tuple[int, bytes]]) -> int:
         """Append (charter id, update) entries to the log and commit them; the last one's id."""
@@ -52,6 +58,13 @@ class ThreadRunner:
     def _run(self, work: Callable[[Session], T]) -> T:
         with Session(self._engine, expire_on_commit=False) as session:
             return work(session)
+
+    def here(self, work: Callable[[Session], T]) -> T:
+        """``work`` on the calling thread. For short reads, where the hand-off to a store thread
+        and back costs more than the work: SQLite reads a page cache, and a reader never waits
+        for a writer (WAL). A thread that holds the interpreter lock while the event loop is busy
+        (a burst of handshakes) waits for it in turns; the same read on the loop does not."""
+        return self._run(work)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
@@ -94,6 +107,12 @@ def store_runner(database_url: str, sessions: SessionFactory, threads: int = 4) 
     """Reads, joins and room loads: on SQLite ``threads`` threads."""
     engine = sqlite_file_engine(database_url)
     return SessionRunner(sessions) if engine is None else ThreadRunner(engine, threads)
+
+
+def here_runner(store: StoreRunner) -> HereRunner | None:
+    """Short reads on the event loop's thread: on SQLite (None on PostgreSQL, where ``store``
+    runs them on the loop already, without blocking it)."""
+    return store.here if isinstance(store, ThreadRunner) else None
 
 
 def update_log_runner(database_url: str, sessions: SessionFactory) -> UpdateLogRunner:

@@ -66,8 +66,9 @@ def as_member_of(
     )
 
 
-def membership_join(charter_id: int) -> ColumnElement[bool]:
-    """The condition that joins a user (``User``) to their membership of the charter."""
+def membership_join(charter_id: int | ColumnElement[int]) -> ColumnElement[bool]:
+    """The condition that joins a user (``User``) to their membership of the charter (or of the
+    charter a bound parameter names)."""
     return and_(col(Membership.user_id) == col(User.id), col(Membership.charter_id) == charter_id)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -122,9 +122,27 @@ class Joined:
     member: Member | None
     display_name: str = ""
     token_id: int | None = None
+    note_use: bool = False  # the token's use is to be noted (``note_tokens_used_blocking``)
 
 
 ANONYMOUS = Joined(None)
+
+
+# Built once, as ``charter_drafts.people.tokens``' statement for tokens (on every join's path).
+_SIGNED_IN = (
+    select(
+        col(User.id),
+        col(User.display_name),
+        col(User.active),
+        col(User.session_epoch),
+        col(User.site_admin),
+        col(Membership.role),
+        col(Membership.organisation_id),
+    )
+    .select_from(User)
+    .outerjoin(Membership, membership_join(bindparam("charter_id")))
+    .where(col(User.id).in_(bindparam("user_ids", expanding=True)))
+)
 
 
 def joining_callers_blocking(
@@ -134,7 +152,7 @@ def joining_callers_blocking(
     charter's live document at once (every statement is on the path of their first sync): one
     statement for the tokens and one for the signed-in users, whatever their number, reading
     only the columns a join needs. Each caller's answer, or the refusal ``principal_blocking``
-    or ``member_for_blocking`` would raise."""
+    or ``member_for_blocking`` would raise. Reads only (see ``Joined.note_use``)."""
     answers: dict[Credentials, Joined | DomainError] = {}
     secrets = {p.token for p in presented if p.token is not None}
     holders = token_holders_blocking(session, secrets, charter_id) if secrets else {}
@@ -150,25 +168,16 @@ def joining_callers_blocking(
         except Forbidden as refusal:
             answers[credential] = refusal
             continue
-        answers[credential] = Joined(holder.member, holder.display_name, holder.token_id)
+        answers[credential] = Joined(
+            holder.member, holder.display_name, holder.token_id, note_use=holder.due
+        )
     user_ids = {p.user_id for p in presented if p.token is None and p.user_id is not None}
     rows = {}
     if user_ids:
-        query = (
-            select(
-                col(User.id),
-                col(User.display_name),
-                col(User.active),
-                col(User.session_epoch),
-                col(User.site_admin),
-                col(Membership.role),
-                col(Membership.organisation_id),
-            )
-            .select_from(User)
-            .outerjoin(Membership, membership_join(charter_id))
-            .where(col(User.id).in_(user_ids))
+        result = session.connection().execute(
+            _SIGNED_IN, {"user_ids": list(user_ids), "charter_id": charter_id}
         )
-        rows = {row[0]: row for row in session.execute(query)}
+        rows = {row[0]: row for row in result}
     for credential in presented:
         if credential.token is not None:
             continue

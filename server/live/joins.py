@@ -6,12 +6,20 @@ look-up at a time goes to the store; the joins that arrive meanwhile wait for th
 answers all of them together: one statement per charter for the tokens and one for the
 signed-in users, rather than one trip, one session and one statement per client. A lone join is
 looked up at once, as before; 300 clients reconnecting after a restart make a few trips.
+
+On SQLite the look-ups are reads on the event loop's thread, once a loop turn, for the joins
+that arrived in the previous one: each join is answered one turn after its handshake, so a burst
+of clients is answered as it arrives rather than all at its end (a store thread, while the loop
+is busy with handshakes, gets the interpreter lock only in turns: a look-up of one join there
+took 7 to 60 ms). Noting when tokens were used is a write and a commit (an fsync): it goes to the
+store's thread afterwards, off the joins' path.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,10 +27,14 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
-from charter_drafts.charters import get_charter_blocking
-from charter_drafts.document.store import StoreRunner
-from charter_drafts.errors import DomainError
+from charter_drafts.charters import charter_id_blocking
+from charter_drafts.document.room_state import load_small_room_state_blocking
+from charter_drafts.document.store import HereRunner, StoreRunner
+from charter_drafts.errors import DomainError, NotFound
+from charter_drafts.people.tokens import note_tokens_used_blocking
 from server.callers.auth import Credentials, Joined, joining_callers_blocking
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +66,7 @@ def look_up_blocking(session: Session, joins: Sequence[Joining]) -> list[Answer]
             charters[join.slug] = join.charter_id
             continue
         try:
-            charter_id = get_charter_blocking(session, join.slug).id
-            assert charter_id is not None
-            charters[join.slug] = charter_id
+            charters[join.slug] = charter_id_blocking(session, join.slug)
         except DomainError as refusal:
             charters[join.slug] = refusal
     callers: dict[int, dict[Credentials, Joined | DomainError]] = {}
@@ -74,6 +84,26 @@ def look_up_blocking(session: Session, joins: Sequence[Joining]) -> list[Answer]
     return answers
 
 
+def warm_up_blocking(session: Session) -> None:
+    """Run the statements of a join once, on nothing, when the server starts. SQLAlchemy compiles
+    a statement the first time it runs (here 3 ms for a join's look-up, 5 for a room's load):
+    without this, that fell on the first clients after a restart, the very burst it slowed."""
+    with contextlib.suppress(NotFound):
+        charter_id_blocking(session, "")
+    joining_callers_blocking(session, [Credentials("", None), Credentials(None, 0)], 0)
+    with contextlib.suppress(NotFound):
+        load_small_room_state_blocking(session, "", 0)
+
+
+def tokens_to_note(answers: Sequence[Answer]) -> set[int]:
+    """The tokens whose use the answered joins are to note."""
+    return {
+        a.caller.token_id
+        for a in answers
+        if isinstance(a, Found) and a.caller.note_use and a.caller.token_id is not None
+    }
+
+
 class JoinLookups:
     """Batches the look-ups of concurrent joins. One drain at a time works on the store's side
     and takes the joins waiting there batch after batch, until none is left: a batch does not
@@ -82,12 +112,14 @@ class JoinLookups:
     of milliseconds). Each batch is its own transaction, so it sees what was committed before it
     (a revoked token, a deactivated account)."""
 
-    def __init__(self, store: StoreRunner) -> None:
+    def __init__(self, store: StoreRunner, here: HereRunner | None = None) -> None:
         self._store = store
+        self._here = here  # SQLite: look up on the loop, a batch a turn
         self._lock = threading.Lock()  # the waiting list is taken on the store's side
         self._waiting: list[tuple[Joining, asyncio.Future[Answer]]] = []
         self._draining = False
         self._task: asyncio.Task[None] | None = None  # the drain's, kept while it runs
+        self._notes: set[asyncio.Task[None]] = set()  # tokens' uses being noted
 
     async def look_up(self, join: Joining) -> Found:
         """The join's charter id and caller. Raises the ``DomainError`` refusing it."""
@@ -96,12 +128,42 @@ class JoinLookups:
         with self._lock:
             self._waiting.append((join, answer))
             start, self._draining = not self._draining, True
-        if start:
+        if start and self._here is not None:
+            loop.call_soon(self._answer_here, loop)
+        elif start:
             self._task = loop.create_task(self._drain(loop))
         found = await answer
         if isinstance(found, DomainError):
             raise found
         return found
+
+    def _answer_here(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the loop, a turn after the first join waiting: answer every join waiting."""
+        assert self._here is not None
+        with self._lock:
+            waiting, self._waiting, self._draining = self._waiting, [], False
+        for start in range(0, len(waiting), MAX_BATCH):
+            batch = waiting[start : start + MAX_BATCH]
+            try:
+                answers = self._here(partial(look_up_blocking, joins=[j for j, _ in batch]))
+            except Exception as error:
+                _fail(batch, error)
+                continue
+            _answer(batch, answers)
+            self._note_uses(loop, tokens_to_note(answers))
+
+    def _note_uses(self, loop: asyncio.AbstractEventLoop, token_ids: set[int]) -> None:
+        if not token_ids:
+            return
+        task = loop.create_task(self._note(token_ids))
+        self._notes.add(task)
+        task.add_done_callback(self._notes.discard)
+
+    async def _note(self, token_ids: set[int]) -> None:
+        try:
+            await self._store(partial(note_tokens_used_blocking, token_ids=token_ids))
+        except Exception:  # when a token was last used is a courtesy: the join stands
+            log.exception("could not note the use of %d API tokens", len(token_ids))
 
     async def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
@@ -132,6 +194,12 @@ class JoinLookups:
                     session.rollback()
                 continue
             loop.call_soon_threadsafe(_answer, batch, answers)
+            try:
+                note_tokens_used_blocking(session, tokens_to_note(answers))
+            except Exception:  # when a token was last used is a courtesy: the joins stand
+                log.exception("could not note the use of API tokens")
+                with contextlib.suppress(Exception):
+                    session.rollback()
 
 
 Waiting = Sequence[tuple[Joining, "asyncio.Future[Answer]"]]

@@ -14,9 +14,13 @@ from typing import Any
 
 from charter_drafts.charters import get_charter_blocking
 from charter_drafts.database import SessionFactory
-from charter_drafts.document.room_state import load_room_state_blocking
+from charter_drafts.document.room_state import (
+    RoomState,
+    load_room_state_blocking,
+    load_small_room_state_blocking,
+)
 from charter_drafts.document.schema import load_document
-from charter_drafts.document.store import StoreRunner
+from charter_drafts.document.store import StoreRunner, here_runner
 from charter_drafts.document.update_log import load_state
 from charter_drafts.errors import NotFound
 from charter_drafts.models import Phase, Role
@@ -34,6 +38,8 @@ from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
+LOAD_HERE_BYTES = 1 << 20  # a stored document up to this size loads on the loop's thread
+
 
 class Rooms:
     def __init__(
@@ -47,6 +53,7 @@ class Rooms:
     ) -> None:
         self._sessions = sessions
         self._store = store
+        self._here = here_runner(store)
         self._metrics = metrics
         self.events = EventHub()
         self.revisions = RevisionRecorder(sessions, settings.revision_settle_seconds)
@@ -68,8 +75,14 @@ class Rooms:
         return self._rooms.get(slug)
 
     def known_charter_id(self, slug: str) -> int | None:
-        """The charter's id if its room was ever loaded here (loaded or not now)."""
+        """The charter's id if its room was ever loaded here (loaded or not now), or if it was
+        among the charters when the server started."""
         return self._charter_ids.get(slug)
+
+    def know(self, charter_ids: dict[str, int]) -> None:
+        """Learn charters' ids (when the server starts): the first clients of a charter after a
+        restart then have its room loaded while they are looked up, not after."""
+        self._charter_ids.update(charter_ids)
 
     def __len__(self) -> int:
         return len(self._rooms)
@@ -232,7 +245,9 @@ class Rooms:
         early: list[tuple[Kind, bytes]] = []
         await self._fanout.subscribe(charter_id, lambda kind, data: early.append((kind, data)))
         try:
-            state = await self._store(lambda session: load_room_state_blocking(session, slug))
+            state = self._load_here(slug) or await self._store(
+                lambda session: load_room_state_blocking(session, slug)
+            )
             if state.charter_id != charter_id:  # read after subscribing, with its phase
                 raise NotFound(text("no charter '{slug}'", slug=slug))
         except BaseException:
@@ -261,6 +276,16 @@ class Rooms:
             (time.perf_counter() - started) * 1e3,
         )
         return room
+
+    def _load_here(self, slug: str) -> RoomState | None:
+        """A small document's stored state, read on the loop's thread (see ``JoinLookups``):
+        the clients of a burst that wait for it are not held up by a store thread waiting its
+        turn for the interpreter lock. None: too large, or not on SQLite."""
+        if self._here is None:
+            return None
+        return self._here(
+            partial(load_small_room_state_blocking, slug=slug, most_bytes=LOAD_HERE_BYTES)
+        )
 
     def release(self, room: Room) -> None:
         """A connection left; unload the room later if it stays empty."""
