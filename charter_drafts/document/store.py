@@ -62,8 +62,8 @@ class ThreadRunner:
     def here(self, work: Callable[[Session], T]) -> T:
         """``work`` on the calling thread. For short reads, where the hand-off to a store thread
         and back costs more than the work: SQLite reads a page cache, and a reader never waits
-        for a writer (WAL). A thread that holds the interpreter lock while the event loop is busy
-        (a burst of handshakes) waits for it in turns; the same read on the loop does not."""
+        for a writer (WAL). A store thread gets the interpreter lock only in turns while the
+        event loop is busy (a burst of handshakes); the same read on the loop does not wait."""
         return self._run(work)
 
     def close(self) -> None:
