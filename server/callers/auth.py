@@ -17,6 +17,7 @@ from charter_drafts.models import ApiToken, Membership, User
 from charter_drafts.people.memberships import as_member_of, member_of_blocking, membership_join
 from charter_drafts.people.tokens import token_holders_blocking, token_owner_blocking
 from charter_drafts.permissions import Member
+from server.callers.headers import header
 
 SESSION_USER = "uid"
 SESSION_CSRF = "csrf"
@@ -30,8 +31,8 @@ class Principal:
 
 
 def bearer_token(connection: HTTPConnection) -> str | None:
-    header = connection.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
+    authorization = header(connection, b"authorization") or ""
+    scheme, _, value = authorization.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     if connection.scope["type"] == "websocket":

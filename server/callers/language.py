@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection
 
 from charter_drafts.texts import LANGUAGES
+from server.callers.headers import header
 
 LANGUAGE_COOKIE = "lang"
 
@@ -12,13 +13,15 @@ LANGUAGE_COOKIE = "lang"
 def language_of(request: HTTPConnection) -> str:
     """The first supported language in ``?lang=``, the language cookie (the pages' switcher) or
     Accept-Language; English otherwise (a page's request or a websocket's upgrade)."""
-    asked = request.query_params.get("lang")
-    if asked in LANGUAGES:
-        return asked
-    chosen = request.cookies.get(LANGUAGE_COOKIE)
-    if chosen in LANGUAGES:
-        return chosen
-    for part in request.headers.get("accept-language", "").split(","):
+    if b"lang=" in request.scope.get("query_string", b""):
+        asked = request.query_params.get("lang")
+        if asked in LANGUAGES:
+            return asked
+    if header(request, b"cookie") is not None:
+        chosen = request.cookies.get(LANGUAGE_COOKIE)
+        if chosen in LANGUAGES:
+            return chosen
+    for part in (header(request, b"accept-language") or "").split(","):
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:
             return code

@@ -6,10 +6,12 @@ from collections.abc import Iterable
 
 from starlette.requests import HTTPConnection
 
+from server.callers.headers import header
+
 
 def origin_allowed(connection: HTTPConnection, allowed: Iterable[str]) -> bool:
     """No Origin (not a browser) or one of ours: the configured ones, else our own."""
-    origin = connection.headers.get("origin")
+    origin = header(connection, b"origin")
     if origin is None:
         return True
     origins = set(allowed)

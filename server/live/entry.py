@@ -5,7 +5,8 @@ lives: Starlette's error and exception middleware, the router and route wrappers
 security middleware. The live document needs none of them but the session cookie
 (``live_socket`` checks the Origin itself), so its sockets take a short path: Starlette's session
 middleware reads the cookie into the scope around an app that returns at once (so no frame of it
-stays for the socket's life), then the endpoint runs. Every other request, and the lifespan, goes
+stays for the socket's life; a request without cookies has an empty session, as the middleware
+would give it), then the endpoint runs. Every other request, and the lifespan, goes
 to the Starlette app. The server's own ASGI ``send`` is kept in the socket's scope for
 ``server.live.frames``.
 """
@@ -47,5 +48,8 @@ class LiveEntry:
         scope["app"] = self.app  # the endpoint finds the services on the app's state
         scope["path_params"] = match.groupdict()
         scope[SCOPE_KEY] = send
-        await self.read_session(scope, receive, send)
+        if any(name == b"cookie" for name, _ in scope["headers"]):
+            await self.read_session(scope, receive, send)
+        else:  # what the session middleware makes of a request without cookies
+            scope["session"] = {}
         await self.live(scope, receive, send)

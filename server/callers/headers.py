@@ -1,0 +1,19 @@
+"""One request header read straight from the ASGI scope.
+
+Starlette's ``connection.headers.get`` builds a ``Headers`` object, lower-cases and encodes the
+name and, for a header the request lacks (most of them, on most requests), raises and catches a
+``KeyError``. A live socket asks for a few headers once; 300 clients reconnecting at once ask
+for them 300 times in one burst, where that was a tenth of the endpoint's own time.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import HTTPConnection
+
+
+def header(connection: HTTPConnection, name: bytes) -> str | None:
+    """The first value of the header ``name`` (lower case), or None."""
+    for key, value in connection.scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
