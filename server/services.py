@@ -16,6 +16,7 @@ from charter_drafts.database import (
     create_session_factory,
     warm_pool,
 )
+from charter_drafts.document.schema import warm_up as warm_up_documents
 from charter_drafts.document.store import (
     StoreRunner,
     here_runner,
@@ -108,6 +109,7 @@ class Services:
             ]
         if self.settings.account_check_seconds > 0:
             self._background.append(asyncio.create_task(self._close_deactivated_periodically()))
+        warm_up_documents()
         freeze_startup_objects()
 
     async def _resync_periodically(self) -> None:

@@ -92,6 +92,18 @@ def read_clauses(doc: Doc[Any]) -> list[ClauseText]:
     return result
 
 
+def warm_up() -> None:
+    """Build, encode and decode a small document once, on the event loop, when the server
+    starts. The first document made in a process costs more than the next ones (pycrdt's lock
+    for asynchronous transactions imports anyio's event-loop backend, some 5 ms), and that fell
+    on the first room loaded after a restart, while its reconnecting clients waited for it."""
+    source = load_document([])
+    add_clause(source, "warm-up", "title", "body")
+    copy = load_document([source.get_update()])
+    copy.get_update(source.get_state())
+    read_clauses(copy)
+
+
 def _text(clause: Map[Any], field: str) -> str:
     value = clause.get(field)
     return str(value) if isinstance(value, Text) else ""
