@@ -27,6 +27,7 @@ from charter_drafts.texts import Text, text
 from server.callers.auth import credentials
 from server.callers.language import language_of
 from server.callers.origins import origin_allowed
+from server.collector import JOINING
 from server.live.connection import Connection, close_reason
 from server.live.frames import direct_writer
 from server.live.joins import Joining, JoinLookups
@@ -130,7 +131,8 @@ async def live_socket(services: Services, scope: Scope, receive: Receive, send: 
         await websocket.close(CLOSE_FORBIDDEN, close_reason(refusal, language))
         return
     try:
-        joiner, room = await _join(services, websocket, slug)
+        with JOINING:  # the collector waits until the clients joining now are in
+            joiner, room = await _join(services, websocket, slug)
     except DomainError as error:
         code = {401: CLOSE_UNAUTHENTICATED, 403: CLOSE_FORBIDDEN}.get(error.status, CLOSE_NOT_FOUND)
         log.info("%s: live document '%s' refused: %s", _peer(websocket), slug, error.message)

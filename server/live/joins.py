@@ -8,11 +8,13 @@ signed-in users, rather than one trip, one session and one statement per client.
 looked up at once, as before; 300 clients reconnecting after a restart make a few trips.
 
 On SQLite the look-ups are reads on the event loop's thread, once a loop turn, for the joins
-that arrived in the previous one: each join is answered one turn after its handshake, so a burst
-of clients is answered as it arrives rather than all at its end (a store thread, while the loop
-is busy with handshakes, gets the interpreter lock only in turns: a look-up of one join there
-took 7 to 60 ms). Noting when tokens were used is a write and a commit (an fsync): it goes to the
-store's thread afterwards, off the joins' path.
+whose handshakes were read in the previous one: right after the last of their tasks has asked
+(``server.live.turns``), in the same turn, so a burst of clients is answered as it arrives
+rather than all at its end (a store thread, while the loop is busy with handshakes, gets the
+interpreter lock only in turns: a look-up of one join there took 7 to 60 ms). One look-up per
+join instead, as each asks, took twice as long over a burst: a session and a transaction each.
+Noting when tokens were used is a write and a commit (an fsync): it goes to the store's thread
+afterwards, off the joins' path.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from charter_drafts.document.store import HereRunner, StoreRunner
 from charter_drafts.errors import DomainError, NotFound
 from charter_drafts.people.tokens import note_tokens_used_blocking
 from server.callers.auth import Credentials, Joined, joining_callers_blocking
+from server.live.turns import after_first_steps
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +132,7 @@ class JoinLookups:
             self._waiting.append((join, answer))
             start, self._draining = not self._draining, True
         if start and self._here is not None:
-            loop.call_soon(self._answer_here, loop)
+            after_first_steps(loop, partial(self._answer_here, loop))
         elif start:
             self._task = loop.create_task(self._drain(loop))
         found = await answer
@@ -138,7 +141,7 @@ class JoinLookups:
         return found
 
     def _answer_here(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On the loop, a turn after the first join waiting: answer every join waiting."""
+        """On the loop, once the joins started in this turn have asked: answer every one waiting."""
         assert self._here is not None
         with self._lock:
             waiting, self._waiting, self._draining = self._waiting, [], False

@@ -35,11 +35,11 @@ from uvicorn.protocols.utils import ClientDisconnected, get_remote_addr
 from uvicorn.server import ServerState
 from websockets.exceptions import InvalidState
 from websockets.frames import Frame, Opcode
-from websockets.http11 import Request
 from websockets.protocol import SEND_EOF, Protocol, Side, State
 from websockets.server import ServerProtocol
 
-from server.live.upgrade import quick_upgrade, switching_protocols
+from server.live.turns import app_started
+from server.live.upgrade import Upgrade, quick_upgrade, switching_protocols, websockets_upgrade
 from server.live.websocket_shared import shared_by
 
 log = logging.getLogger(__name__)
@@ -280,37 +280,25 @@ class WebSocketProtocol(asyncio.Protocol):
             return
         self._early = buffered[end + 4 :]
         upgrade = quick_upgrade(buffered[:end])
-        if upgrade is not None:
-            self._key_accept = upgrade.accept
-            self._start_app(upgrade.target, upgrade.headers)
-            return
-        handshake = self._handshake = _handshake()
-        handshake.receive_data(buffered[: end + 4])
-        events = handshake.events_received()
-        if not events:  # not a valid request: the handshake wrote its answer
-            self._accepted = self._close_sent = True
-            self._write_out(handshake)
-            self._abort()
-            return
-        request = cast(Request, events[0])
-        response = handshake.accept(request)
-        if response.status_code != 101:
-            self._accepted = self._close_sent = True
-            handshake.send_response(response)
-            self._write_out(handshake)
-            self._abort()
-            return
-        self._key_accept = response.headers["Sec-WebSocket-Accept"]
-        headers = [(name.lower(), value) for name, value in request.headers.raw_items()]
-        self._start_app(request.path, headers)
+        if upgrade is None:
+            handshake = self._handshake = _handshake()
+            upgrade = websockets_upgrade(handshake, buffered[: end + 4])
+            if upgrade is None:  # refused: the handshake holds its answer
+                self._accepted = self._close_sent = True
+                self._write_out(handshake)
+                self._abort()
+                return
+        self._key_accept = upgrade.accept
+        self._start_app(upgrade)
 
-    def _start_app(self, target: str, headers: list[tuple[str, str]]) -> None:
+    def _start_app(self, upgrade: Upgrade) -> None:
         server = self._server
         transport = self._transport
         assert transport is not None
-        self._scope = scope = server.scope_of(target, headers, transport)
+        self._scope = scope = server.scope_of(upgrade.target, upgrade.headers, transport)
         self._put({"type": "websocket.connect"})
         task = asyncio.get_running_loop().create_task(self._run_app(scope))
+        app_started(task.get_loop())  # the joins' look-up waits for the tasks of this turn
         server.state.tasks.add(task)
         task.add_done_callback(server.state.tasks.discard)
 
