@@ -35,6 +35,22 @@ async def test_work_runs_after_the_first_steps_of_the_tasks_started_in_the_turn(
     assert seen.index("work") < seen.index("next turn") < seen.index("a second step")
 
 
+async def test_work_that_fails_does_not_keep_the_rest_from_running() -> None:
+    loop = asyncio.get_running_loop()
+    seen: list[str] = []
+
+    def failing() -> None:
+        raise RuntimeError("a store that went away")
+
+    started = loop.create_task(asyncio.sleep(0))
+    app_started(loop)
+    after_first_steps(loop, failing)
+    after_first_steps(loop, lambda: seen.append("second"))
+    await started
+    await asyncio.sleep(0.01)
+    assert seen == ["second"]
+
+
 async def test_work_without_tasks_starting_runs_soon_all_the_same() -> None:
     loop = asyncio.get_running_loop()
     done = asyncio.Event()

@@ -13,8 +13,11 @@ task it starts, which keeps one callback right behind the last of them;
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import Callable
+
+log = logging.getLogger(__name__)
 
 
 class _Turn:
@@ -52,4 +55,7 @@ def _run(turn: _Turn) -> None:
     turn.handle = None
     waiting, turn.waiting = turn.waiting, []
     for work in waiting:
-        work()
+        try:
+            work()
+        except Exception:  # one failing does not keep the others (other joins) waiting
+            log.exception("work after the first steps failed")
