@@ -31,7 +31,7 @@ class Principal:
 
 
 def bearer_token(connection: HTTPConnection) -> str | None:
-    authorization = header(connection, b"authorization") or ""
+    authorization = header(connection.scope, b"authorization") or ""
     scheme, _, value = authorization.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()

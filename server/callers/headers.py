@@ -8,12 +8,13 @@ for them 300 times in one burst, where that was a tenth of the endpoint's own ti
 
 from __future__ import annotations
 
-from starlette.requests import HTTPConnection
+from starlette.types import Scope
 
 
-def header(connection: HTTPConnection, name: bytes) -> str | None:
-    """The first value of the header ``name`` (lower case), or None."""
-    for key, value in connection.scope["headers"]:
+def header(scope: Scope, name: bytes) -> str | None:
+    """The first value of the request's header ``name`` (lower case), or None."""
+    for key, value in scope["headers"]:
         if key == name:
-            return str(value.decode("latin-1"))
+            found: str = value.decode("latin-1")
+            return found
     return None

@@ -17,11 +17,11 @@ def language_of(request: HTTPConnection) -> str:
         asked = request.query_params.get("lang")
         if asked in LANGUAGES:
             return asked
-    if header(request, b"cookie") is not None:
+    if header(request.scope, b"cookie") is not None:
         chosen = request.cookies.get(LANGUAGE_COOKIE)
         if chosen in LANGUAGES:
             return chosen
-    for part in (header(request, b"accept-language") or "").split(","):
+    for part in (header(request.scope, b"accept-language") or "").split(","):
         code = part.split(";")[0].strip().lower()[:2]
         if code in LANGUAGES:
             return code

@@ -11,7 +11,7 @@ from server.callers.headers import header
 
 def origin_allowed(connection: HTTPConnection, allowed: Iterable[str]) -> bool:
     """No Origin (not a browser) or one of ours: the configured ones, else our own."""
-    origin = header(connection, b"origin")
+    origin = header(connection.scope, b"origin")
     if origin is None:
         return True
     origins = set(allowed)

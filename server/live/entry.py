@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server.callers.headers import header
 from server.live.frames import SCOPE_KEY
 
 LIVE_PATH = re.compile(r"/ws/charters/(?P<slug>[^/]+)")
@@ -48,7 +49,7 @@ class LiveEntry:
         scope["app"] = self.app  # the endpoint finds the services on the app's state
         scope["path_params"] = match.groupdict()
         scope[SCOPE_KEY] = send
-        if any(name == b"cookie" for name, _ in scope["headers"]):
+        if header(scope, b"cookie") is not None:
             await self.read_session(scope, receive, send)
         else:  # what the session middleware makes of a request without cookies
             scope["session"] = {}
