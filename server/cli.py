@@ -250,6 +250,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.demo:
         asyncio.run(_in_session(settings, _seed))
     from server.app import create_app
+    from server.live.front import FrontProtocol
     from server.live.websocket_protocol import WebSocketProtocol
 
     base = f"http://{settings.host}:{settings.port}"
@@ -267,6 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Our own websocket protocol: lean per idle socket, no secrets in the log (see the module);
         # no compression: deflating each broadcast per connection costs more than it saves.
         ws=WebSocketProtocol,
+        # A connection's first request, if it is the usual upgrade, goes straight to it.
+        http=FrontProtocol,
         ws_ping_interval=settings.ping_interval_seconds,
         ws_per_message_deflate=False,
         lifespan="on",

@@ -11,8 +11,9 @@ method or version, a duplicate key) returns None and goes through websockets' ``
 ``accept_key``. ``tests/test_upgrade.py`` holds the two readings to agreeing, over 20,000
 mutated requests.
 
-The request comes from uvicorn, rebuilt from what its HTTP parser already read (lower-case names,
-``name: value`` lines); the checks here do not rely on that.
+The request comes as the client sent it (``server.live.front``), or as uvicorn's HTTP protocol
+rebuilt it from what its parser read (lower-case names, ``name: value`` lines) if that protocol
+had the connection first; ``tests/test_front.py`` holds the two readings to agreeing.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from websockets.utils import accept_key
 # only ends a line. One search of the whole request for what no line may hold.
 _TOKEN = re.compile(r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n")
+_TARGET = re.compile(r"/[\x21-\x7e]*")  # RFC 3986: visible ASCII, the rest percent-encoded
 _SINGLE = ("sec-websocket-key", "sec-websocket-version", "upgrade")
 _BODY = ("content-length", "transfer-encoding")  # an upgrade request has no body
 
@@ -60,9 +62,7 @@ def quick_upgrade(head: bytes) -> Upgrade | None:
     if len(request_line) != 3:
         return None
     method, target, version = request_line
-    if method != "GET" or version != "HTTP/1.1" or not target.startswith("/"):
-        return None
-    if not target.isascii():  # RFC 3986: percent-encoded
+    if method != "GET" or version != "HTTP/1.1" or not _TARGET.fullmatch(target):
         return None
     headers: list[tuple[str, str]] = []
     single: dict[str, str] = {}

@@ -1,10 +1,10 @@
 """The server side of every websocket: handshake, frames and the ASGI interface, lean per socket.
 
-uvicorn runs it through its ``ws=`` setting (``server.cli``); the protocol work itself is the
-websockets library's sans-I/O layer: ``server.live.upgrade`` reads the usual upgrade request,
-a ``ServerProtocol`` any other and answers it if refused, then a ``Protocol`` in the OPEN state
-parses and writes the frames (masking, control frames, UTF-8, the closing handshake, the size
-limit).
+Every connection starts as one (``server.live.front``, uvicorn's ``http=``), as does an upgrade
+uvicorn's HTTP protocol hands on (``ws=``). The protocol work is websockets' sans-I/O layer:
+``server.live.upgrade`` reads the usual upgrade request, a ``ServerProtocol`` any other and
+answers it if refused, then a ``Protocol`` in the OPEN state parses and writes the frames
+(masking, control frames, UTF-8, the closing handshake, the size limit).
 
 Why not uvicorn's own websockets protocol: measured over 1,000 idle readers, it kept about 20 KiB
 per socket, most of the server's memory in a plenary. The upgrade request stayed alive three times
@@ -158,10 +158,12 @@ class WebSocketProtocol(asyncio.Protocol):
     # uvicorn's server calls these
 
     def shutdown(self) -> None:
-        """The server is stopping: close with 1012 (service restart)."""
+        """The server is stopping: close with 1012 (service restart); an upgrade request the
+        app has not answered yet is refused with 503, a connection with no whole request yet
+        is closed."""
         transport = self._transport
         assert transport is not None
-        if not self._accepted:
+        if not self._accepted and self._scope is not None:
             self._refuse(HTTPStatus.SERVICE_UNAVAILABLE)
         elif not self._close_sent and self._frames is not None:
             self._tell_disconnect(1012, "")
@@ -265,13 +267,27 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def _receive_upgrade(self, data: bytes) -> None:
         buffered = self._early + data
-        if len(buffered) > MAX_REQUEST_BYTES + (self._server.max_size or 0):
-            self._abort()
-            return
-        if self._scope is not None or self._accepted:
-            self._early = buffered  # frames sent before our response: read after it
+        if self._scope is not None or self._accepted:  # frames sent before our response
+            if len(buffered) > MAX_REQUEST_BYTES + (self._server.max_size or 0):
+                self._abort()
+            else:
+                self._early = buffered  # read after it
             return
         end = buffered.find(b"\r\n\r\n")
+        upgrade = quick_upgrade(buffered[:end]) if end >= 0 else None
+        if upgrade is None:
+            if end < 0 and len(buffered) <= MAX_REQUEST_BYTES and b"GET /".startswith(buffered[:5]):
+                self._early = buffered  # the plain upgrade's head, not whole yet
+            else:
+                self._other_request(buffered, end)
+            return
+        self._early = buffered[end + 4 :]
+        self._key_accept = upgrade.accept
+        self._start_app(upgrade)
+
+    def _other_request(self, buffered: bytes, end: int) -> None:
+        """A request ``quick_upgrade`` does not take (``end``: where its head ends, or -1 if it
+        has not yet): websockets' handshake reads it, and answers what is wrong."""
         if end < 0:
             if len(buffered) > MAX_REQUEST_BYTES:
                 self._abort()
@@ -279,15 +295,13 @@ class WebSocketProtocol(asyncio.Protocol):
                 self._early = buffered
             return
         self._early = buffered[end + 4 :]
-        upgrade = quick_upgrade(buffered[:end])
-        if upgrade is None:
-            handshake = self._handshake = _handshake()
-            upgrade = websockets_upgrade(handshake, buffered[: end + 4])
-            if upgrade is None:  # refused: the handshake holds its answer
-                self._accepted = self._close_sent = True
-                self._write_out(handshake)
-                self._abort()
-                return
+        handshake = self._handshake = _handshake()
+        upgrade = websockets_upgrade(handshake, buffered[: end + 4])
+        if upgrade is None:  # refused: the handshake holds its answer
+            self._accepted = self._close_sent = True
+            self._write_out(handshake)
+            self._abort()
+            return
         self._key_accept = upgrade.accept
         self._start_app(upgrade)
 

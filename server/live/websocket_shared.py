@@ -71,6 +71,7 @@ class Shared:
     """One uvicorn server's sockets: its app and settings, and the ping timer."""
 
     def __init__(self, config: Config, state: ServerState, app_state: dict[str, Any]) -> None:
+        self.config = config
         self.app = cast(Callable[..., Awaitable[None]], config.loaded_app)
         self.root_path = config.root_path
         self.max_size = config.ws_max_size
