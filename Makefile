@@ -16,12 +16,12 @@ test: check $(NODE_TEST_DEPS) $(STATIC_DEPS) chromium
 	cd static && npm test
 	$(BIN)/pytest
 
-# ruff; the layers as import contracts (pyproject.toml); the domain's types, strictly.
+# ruff; the layers as import contracts (pyproject.toml); the domain's and the server's types, strictly.
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-logo
-	$(BIN)/mypy --strict charter_drafts
+	$(BIN)/mypy --strict charter_drafts server
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

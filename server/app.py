@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
+from typing import Literal, TypedDict
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -59,9 +60,19 @@ async def no_favicon(request: Request) -> Response:
     return Response(status_code=204)
 
 
+class _Cookie(TypedDict):
+    """The session cookie's settings, for the HTTP middleware and the live sockets alike."""
+
+    secret_key: str
+    session_cookie: str
+    max_age: int
+    same_site: Literal["lax", "strict", "none"]
+    https_only: bool
+
+
 def create_app(settings: Settings) -> LiveEntry:
     services = Services.create(settings)
-    cookie = {
+    cookie: _Cookie = {
         "secret_key": settings.resolved_secret_key(),
         "session_cookie": "charter_drafts_session",
         "max_age": 14 * 24 * 3600,
@@ -109,7 +120,7 @@ def create_app(settings: Settings) -> LiveEntry:
             Middleware(SessionMiddleware, **cookie),
             Middleware(SecurityMiddleware, allowed_origins=settings.allowed_origin_list),
         ],
-        exception_handlers=errors.handlers,  # type: ignore[arg-type]
+        exception_handlers=errors.handlers,
         lifespan=lifespan,
     )
     app.state.services = services

@@ -34,7 +34,7 @@ class LiveClient:
 
     def __init__(self, socket: websockets.ClientConnection) -> None:
         self.socket = socket
-        self.doc: Doc = load_document([])
+        self.doc: Doc[Any] = load_document([])
         self.synced = asyncio.Event()
         self.updates_received = 0
         self.denials: list[str] = []

@@ -85,10 +85,10 @@ def principal_blocking(session: Session, presented: Credentials) -> Principal | 
         return Principal(user, token)
     if presented.user_id is None:
         return None
-    user = session.get(User, presented.user_id)
-    if user is None or not session_valid(user, presented):
+    signed_in = session.get(User, presented.user_id)
+    if signed_in is None or not session_valid(signed_in, presented):
         return None
-    return Principal(user, None)
+    return Principal(signed_in, None)
 
 
 async def member_for(
@@ -187,6 +187,7 @@ def joining_callers_blocking(
             answers[credential] = ANONYMOUS
             continue
         user_id, name, _, _, admin, role, organisation = row
+        assert user_id is not None  # the key it was found by
         member = as_member_of(user_id, site_admin=admin, role=role, organisation_id=organisation)
         answers[credential] = Joined(member, name)
     return answers

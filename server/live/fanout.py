@@ -176,7 +176,8 @@ class RedisFanout:
 
     async def _reconnect(self) -> None:
         try:
-            await self._pubsub.connect()  # re-subscribes every channel it had subscribed
+            # Re-subscribes every channel it had subscribed (redis does not type it).
+            await self._pubsub.connect()  # type: ignore[no-untyped-call]
             # ...but not those whose SUBSCRIBE failed while Redis was away.
             missing = [c for c in self._handlers if c not in self._pubsub.channels]
             if missing:

@@ -37,7 +37,7 @@ class FrontProtocol(WebSocketProtocol):
         server, transport = self._server, self._transport
         assert transport is not None
         self._early = b""
-        server.state.connections.discard(self)  # type: ignore[arg-type]
+        server.state.connections.discard(self)
         config = server.config
         http: Any = AutoHTTPProtocol(  # type: ignore[call-arg]
             config=config, server_state=server.state, app_state=server.app_state

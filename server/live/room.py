@@ -92,7 +92,7 @@ class Room:
         self.slug = slug
         self.phase = phase
         self.frozen = frozen
-        self._doc: Doc | None = None
+        self._doc: Doc[Any] | None = None
         self._staging: Staging | None = None
         # The stored snapshot and its state vector, until ``doc`` is decoded from them.
         self._snapshot: tuple[bytes, bytes] | None = None
@@ -126,7 +126,7 @@ class Room:
         self.on_edit: Callable[[Room, set[str], Member], None] = lambda *_: None
 
     @property
-    def doc(self) -> Doc:
+    def doc(self) -> Doc[Any]:
         """The durable document (decoded from the stored snapshot on first use)."""
         if self._doc is None:
             assert self._snapshot is not None
@@ -352,7 +352,7 @@ class Room:
 
     # Server-side changes and access
 
-    async def change(self, edit: Callable[[Doc], None]) -> None:
+    async def change(self, edit: Callable[[Doc[Any]], None]) -> None:
         """Apply a server-side change (structure included); return once stored and sent."""
         integrated = self.staging.apply_trusted(edit)
         if integrated is None:

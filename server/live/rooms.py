@@ -245,9 +245,9 @@ class Rooms:
         early: list[tuple[Kind, bytes]] = []
         await self._fanout.subscribe(charter_id, lambda kind, data: early.append((kind, data)))
         try:
-            state = self._load_here(slug) or await self._store(
-                lambda session: load_room_state_blocking(session, slug)
-            )
+            state = self._load_here(slug)
+            if state is None:
+                state = await self._store(lambda session: load_room_state_blocking(session, slug))
             if state.charter_id != charter_id:  # read after subscribing, with its phase
                 raise NotFound(text("no charter '{slug}'", slug=slug))
         except BaseException:

@@ -37,6 +37,7 @@ from websockets.exceptions import InvalidState
 from websockets.frames import Frame, Opcode
 from websockets.protocol import SEND_EOF, Protocol, Side, State
 from websockets.server import ServerProtocol
+from websockets.typing import BytesLike
 
 from server.live.turns import app_started
 from server.live.upgrade import Upgrade, quick_upgrade, switching_protocols, websockets_upgrade
@@ -104,7 +105,7 @@ class WebSocketProtocol(asyncio.Protocol):
         self._waiter: asyncio.Future[ASGIMessage] | None = None  # the app waiting for one
         self._drain: asyncio.Future[None] | None = None  # while the transport's buffer is full
         self._disconnect: ASGIMessage | None = None  # once told, told again on every receive
-        self._fragments: list[bytes] | None = None  # of a fragmented message
+        self._fragments: list[BytesLike] | None = None  # of a fragmented message
         self._text = False
         self._accepted = False  # the upgrade response (or a refusal) went out
         self._close_sent = False
@@ -122,7 +123,7 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         server = self._server
-        server.state.connections.discard(self)  # type: ignore[arg-type]
+        server.state.connections.discard(self)
         server.forget(self)
         self._lost = True
         if self._close_timer is not None:
@@ -201,7 +202,7 @@ class WebSocketProtocol(asyncio.Protocol):
             return event
         if self._disconnect is not None:
             return self._disconnect
-        waiter = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[ASGIMessage] = asyncio.get_running_loop().create_future()
         self._waiter = waiter
         try:
             return await waiter
@@ -269,7 +270,7 @@ class WebSocketProtocol(asyncio.Protocol):
         buffered = self._early + data
         if self._scope is not None or self._accepted:  # frames sent before our response
             if len(buffered) > MAX_REQUEST_BYTES + (self._server.max_size or 0):
-                self._abort()
+                self._shut()
             else:
                 self._early = buffered  # read after it
             return
@@ -290,7 +291,7 @@ class WebSocketProtocol(asyncio.Protocol):
         has not yet): websockets' handshake reads it, and answers what is wrong."""
         if end < 0:
             if len(buffered) > MAX_REQUEST_BYTES:
-                self._abort()
+                self._shut()
             else:
                 self._early = buffered
             return
@@ -300,7 +301,7 @@ class WebSocketProtocol(asyncio.Protocol):
         if upgrade is None:  # refused: the handshake holds its answer
             self._accepted = self._close_sent = True
             self._write_out(handshake)
-            self._abort()
+            self._shut()
             return
         self._key_accept = upgrade.accept
         self._start_app(upgrade)
@@ -372,7 +373,7 @@ class WebSocketProtocol(asyncio.Protocol):
         handshake.send_response(handshake.reject(status, f"{status.phrase}\n"))
         self._write_out(handshake)
         self._tell_disconnect(1006, "")
-        self._abort()
+        self._shut()
 
     # Frames
 
@@ -397,12 +398,12 @@ class WebSocketProtocol(asyncio.Protocol):
                 self._tell_disconnect(received.code, received.reason)
         # Pings are answered by websockets itself; any frame (a pong too) counts as alive.
 
-    def _on_message(self, text: bool, data: bytes) -> None:
+    def _on_message(self, text: bool, data: BytesLike) -> None:
         if self._close_sent:
             return  # the app is past its close: read on only for the peer's answer
         if text:
             try:
-                self._put({"type": "websocket.receive", "text": data.decode()})
+                self._put({"type": "websocket.receive", "text": str(data, "utf-8")})
             except UnicodeDecodeError:
                 assert self._frames is not None
                 self._frames.fail(1007, "invalid UTF-8")
@@ -463,17 +464,12 @@ class WebSocketProtocol(asyncio.Protocol):
         if drain is not None and not drain.done():
             drain.set_result(None)
 
-    def _abort(self) -> None:
-        if self._transport is not None:
-            self._shut()
-
     def _shut(self) -> None:
         """Close the TCP connection once what is buffered is sent, or ``CLOSE_TIMEOUT`` from
         now whatever is left: a peer that stops reading would keep it open for good."""
-        transport = self._transport
-        assert transport is not None
-        transport.close()
-        self._abort_later()
+        if self._transport is not None:
+            self._transport.close()
+            self._abort_later()
 
     def _abort_later(self) -> None:
         if self._close_timer is None and self._transport is not None and not self._lost:

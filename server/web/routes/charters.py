@@ -98,6 +98,7 @@ async def create(request: Request) -> JSONResponse:
 async def update(request: Request) -> JSONResponse:
     async with charter_call(request) as c:
         require(c.member, Action.change_phase, c.target)
+        assert c.member is not None
         data = await read_json(request, CharterUpdate)
         await change_phase(c.session, c.member, c.charter, parse_phase(data.phase))
         c.services.rooms.charter_changed(

@@ -255,6 +255,7 @@ async def _react(
 
 
 def _announce(c: CharterCall, action: str, what: CommentView | Comment) -> None:
+    payload: dict[str, Any] | int | None
     if isinstance(what, CommentView):
         comment, payload = what.comment, comment_json(what, None)
     else:

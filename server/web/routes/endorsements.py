@@ -185,14 +185,14 @@ async def _act(request: Request, act: str) -> JSONResponse:
         if act == "verify":
             await ops.verify(c.session, c.member, c.charter, endorsement)
         elif act == "reject":
-            data = await read_json(request, Reason)
-            await ops.reject(c.session, c.member, c.charter, endorsement, data.reason)
+            rejection = await read_json(request, Reason)
+            await ops.reject(c.session, c.member, c.charter, endorsement, rejection.reason)
         elif act == "withdraw":
             await ops.withdraw(c.session, c.member, c.charter, endorsement)
         else:
-            data = await read_json(request, Reconfirmation)
+            reconfirmation = await read_json(request, Reconfirmation)
             endorsement, added = await ops.reconfirm(
-                c.session, c.member, c.charter, endorsement, data.version
+                c.session, c.member, c.charter, endorsement, reconfirmation.version
             )
             status = 201 if added else 200
         view = await _one(c, endorsement)
