@@ -170,8 +170,16 @@ async def test_an_unusual_upgrade_is_answered_by_websockets(server: ServerProces
     _, request = upgrade_request(server)
     request = request.replace(b"Sec-WebSocket-Version: 13", b"Sec-WebSocket-Version: 8")
     answer = await exchange(server, [request], b"\r\n\r\n")
-    assert answer.startswith(b"HTTP/1.1 400 ")
+    # RFC 6455, 4.4: an unknown version is answered 426, naming the version spoken.
+    assert answer.startswith(b"HTTP/1.1 426 Upgrade Required\r\n")
+    assert b"\r\nSec-WebSocket-Version: 13\r\n" in answer
     assert b"invalid Sec-WebSocket-Version header: 8" in answer
+    # Any other refusal stays websockets' 400.
+    _, request = upgrade_request(server)
+    request = request.replace(b"Sec-WebSocket-Key: ", b"Sec-WebSocket-Key: x")
+    answer = await exchange(server, [request], b"\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b"Sec-WebSocket-Version" not in answer
 
 
 async def test_a_frame_in_the_same_write_as_the_upgrade_is_read(server: ServerProcess) -> None:

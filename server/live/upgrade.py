@@ -7,9 +7,10 @@ its serialisation, a date formatted per socket) was about a third of the server'
 socket. Nearly every request is the same plain upgrade: ``quick_upgrade`` reads that one and
 ``switching_protocols`` writes its answer; anything else (a missing or malformed header, another
 method or version, a duplicate key) returns None and goes through websockets' ``ServerProtocol``
-(``websockets_upgrade``), which answers what is wrong. The key's answer is websockets' own
-``accept_key``. ``tests/test_upgrade.py`` holds the two readings to agreeing, over 20,000
-mutated requests.
+(``websockets_upgrade``), which answers what is wrong (a websocket version other than 13 with
+426 and the version spoken, as RFC 6455 asks, where websockets says 400). The key's answer is
+websockets' own ``accept_key``. ``tests/test_upgrade.py`` holds the two readings to agreeing,
+over 20,000 mutated requests.
 
 The request comes as the client sent it (``server.live.front``), or as uvicorn's HTTP protocol
 rebuilt it from what its parser read (lower-case names, ``name: value`` lines) if that protocol
@@ -22,9 +23,11 @@ import base64
 import binascii
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from http import HTTPStatus
 
-from websockets.http11 import MAX_LINE_LENGTH, MAX_NUM_HEADERS, Request
+from websockets.exceptions import InvalidHeaderValue
+from websockets.http11 import MAX_LINE_LENGTH, MAX_NUM_HEADERS, Request, Response
 from websockets.server import ServerProtocol
 from websockets.utils import accept_key
 
@@ -107,10 +110,21 @@ def websockets_upgrade(handshake: ServerProtocol, request: bytes) -> Upgrade | N
     assert isinstance(read, Request)
     response = handshake.accept(read)
     if response.status_code != 101:
-        handshake.send_response(response)
+        handshake.send_response(_with_version(response, handshake.handshake_exc))
         return None
     headers = [(name.lower(), value) for name, value in read.headers.raw_items()]
     return Upgrade(read.path, headers, response.headers["Sec-WebSocket-Accept"])
+
+
+def _with_version(response: Response, refusal: Exception | None) -> Response:
+    """RFC 6455, 4.4: a version the server does not speak is answered 426 with the version it
+    does (websockets answers 400, without it)."""
+    if not isinstance(refusal, InvalidHeaderValue) or refusal.name != "Sec-WebSocket-Version":
+        return response
+    headers = response.headers.copy()
+    headers["Sec-WebSocket-Version"] = "13"
+    status = HTTPStatus.UPGRADE_REQUIRED
+    return replace(response, status_code=status.value, reason_phrase=status.phrase, headers=headers)
 
 
 def _valid_key(key: str) -> bool:
