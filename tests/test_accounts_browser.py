@@ -70,7 +70,7 @@ def test_an_administrator_deactivates_and_reactivates_a_member(
         row.get_by_label("Reason", exact=True).fill("Left the city <script>alert(1)</script>")
         row.get_by_role("button", name="Deactivate").click()
         expect(page.locator("main [role=status]")).to_have_text(
-            "A member's account is deactivated: signed out everywhere, 1 API tokens revoked."
+            "A member's account is deactivated: signed out everywhere, its API token revoked."
         )
         row = page.locator(f"tr#account-{member.user_id}")
         when = re.compile(r"Deactivated on \d{4}-\d\d-\d\d \d\d:\d\d by " + re.escape(SITE_ADMIN))

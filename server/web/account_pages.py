@@ -90,7 +90,8 @@ async def _done(request: Request, c: Call) -> str:
         return _t(request, "accounts.done_reactivated", name=user.display_name)
     tokens = request.query_params.get("tokens", "0")
     count = int(tokens) if tokens.isdigit() and len(tokens) < 10 else 0
-    return _t(request, "accounts.done_deactivated", name=user.display_name, count=count)
+    key = "accounts.done_deactivated" + (f".{count}" if count < 2 else "")
+    return _t(request, key, name=user.display_name, count=count)
 
 
 def _row(request: Request, c: Call, account: Account, search: str) -> str:

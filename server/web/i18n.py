@@ -204,6 +204,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "accounts.reason_optional": "Reason (optional)",
         "accounts.deactivate": "Deactivate",
         "accounts.reactivate": "Reactivate",
+        # By the number of API tokens revoked: none, one, more.
+        "accounts.done_deactivated.0": (
+            "{name}'s account is deactivated: signed out everywhere (it had no API token)."
+        ),
+        "accounts.done_deactivated.1": (
+            "{name}'s account is deactivated: signed out everywhere, its API token revoked."
+        ),
         "accounts.done_deactivated": (
             "{name}'s account is deactivated: signed out everywhere, {count} API tokens revoked."
         ),
@@ -444,9 +451,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "accounts.reason_optional": "Motif (facultatif)",
         "accounts.deactivate": "Désactiver",
         "accounts.reactivate": "Réactiver",
+        "accounts.done_deactivated.0": (
+            "Le compte de {name} est désactivé : déconnecté partout (il n’avait aucun jeton d’API)."
+        ),
+        "accounts.done_deactivated.1": (
+            "Le compte de {name} est désactivé : déconnecté partout, son jeton d’API révoqué."
+        ),
         "accounts.done_deactivated": (
-            "Le compte de {name} est désactivé : déconnecté partout, {count} jeton(s) d’API "
-            "révoqué(s)."
+            "Le compte de {name} est désactivé : déconnecté partout, {count} jetons d’API révoqués."
         ),
         "accounts.done_reactivated": (
             "Le compte de {name} est de nouveau actif ; la personne se reconnecte (ses sessions "
