@@ -44,6 +44,7 @@ COMMENT_KEYS = {
     "body",
     "body_html",
     "status",
+    "hidden_reason",
     "anchor",
     "reactions",
     "created_at",
@@ -155,6 +156,7 @@ def test_edit_resolve_react_report_and_hide(as_: Any, people: ServerProcess) -> 
         assert (seen["body"], bool(seen["body_html"])) == (
             ("Second words", True) if sees else ("", False)
         )
+        assert seen["hidden_reason"] == ("off topic" if sees else None)
     assert (
         secretariat.get(COMMENTS, params={"status": "hidden"}).json()["comments"][-1]["id"]
         == comment["id"]

@@ -285,8 +285,10 @@ def test_the_secretariat_hides_a_comment_with_a_reason_and_everyone_sees_it_hidd
         made(http, clause=key, body="Call me at home about this.")
     sam = open_charter_signed_in(browsing, SECRETARIAT)
     elena = open_charter_signed_in(browsing, EDITOR)
+    chiara = open_charter_signed_in(browsing, COMMENTER)
     ready(sam, SYNCED)
     ready(elena, SYNCED)
+    ready(chiara, READ_ONLY)
     # Only the secretariat is offered to hide; Elena's thread shows the words until then.
     elena_thread = panel(elena.page, key).locator("article.comment")
     expect(elena_thread.locator(".comment-body")).to_have_text("Call me at home about this.")
@@ -308,12 +310,18 @@ def test_the_secretariat_hides_a_comment_with_a_reason_and_everyone_sees_it_hidd
     form.get_by_role("button", name="Hide").click()
     expect(form).to_have_count(0)
 
-    # Live in Elena's page: the words are gone, the mark says why they are.
+    # Live in Elena's page: the words are gone, the mark says who hid them, not why.
     expect(elena_thread.locator(".comment-hidden")).to_have_text("Hidden by the secretariat.")
     expect(elena_thread.locator(".comment-body")).to_have_count(0)
     expect(elena_thread.locator("button.comment-agree")).to_have_count(0)
-    # The secretariat still reads them.
+    # Live in the author's page: the words, and the reason the form promised to show them.
+    because = "Hidden by the secretariat: Private contact details."
+    chiara_thread = panel(chiara.page, key).locator("article.comment")
+    expect(chiara_thread.locator(".comment-hidden")).to_have_text(because)
+    expect(chiara_thread.locator(".comment-body")).to_have_text("Call me at home about this.")
+    # The secretariat still reads them, and why.
     expect(thread.locator(".comment-body")).to_have_text("Call me at home about this.")
+    expect(thread.locator(".comment-hidden")).to_have_text(because)
     assert comment_status(server, key) == "hidden"
     # Chromium logs the refused request (400) of the empty reason; that one is expected here.
     assert [p for p in browsing.problems() if "status of 400" not in p] == []

@@ -110,7 +110,10 @@ function renderComment (c, ctx, replies) {
   }
   if (c.status === 'hidden') {
     const hidden = el('p', 'comment-hidden')
-    hidden.textContent = t('commentHidden')
+    // Why: given to its author and the secretariat only (the API leaves it out for others).
+    hidden.textContent = c.hidden_reason
+      ? t('commentHiddenBecause', { reason: c.hidden_reason })
+      : t('commentHidden')
     article.append(hidden)
   }
 

@@ -80,8 +80,9 @@ def organisation_json(organisation: Organisation | None) -> dict[str, Any] | Non
 def comment_json(
     view: CommentView, viewer: Member | None, mine: str | None = None
 ) -> dict[str, Any]:
-    """The contract's shape; a hidden comment's words only for its author and the secretariat;
-    ``mine``: the viewer's own reaction (none in the events, which go to everyone)."""
+    """The contract's shape; a hidden comment's words, and why it was hidden, only for its author
+    and the secretariat; ``mine``: the viewer's own reaction (none in the events, which go to
+    everyone)."""
     comment, place = view.comment, view.place
     shown = shows_body(view, viewer)
     anchor = None
@@ -105,6 +106,7 @@ def comment_json(
         "body": comment.body if shown else "",
         "body_html": render_markdown(comment.body) if shown else "",
         "status": comment.status,
+        "hidden_reason": comment.hidden_reason if shown else None,  # set only by hiding
         "anchor": anchor,
         "reactions": {"agree": view.agree, "disagree": view.disagree},
         "my_reaction": mine,
