@@ -21,7 +21,7 @@ from charter_drafts.deliberation.comments import (
 )
 from charter_drafts.deliberation.merge import clause_text
 from charter_drafts.deliberation.models import CommentStatus, Reaction
-from charter_drafts.demo.history import _member
+from charter_drafts.demo.history import member_by_email
 from charter_drafts.document.schema import load_document
 from charter_drafts.document.update_log import load_state
 from charter_drafts.models import Charter
@@ -42,10 +42,10 @@ def _on_words(doc: Doc[Any], key: str, words: str) -> AnchorRange:
 async def seed_comments(session: AsyncSession, charter: Charter) -> None:
     assert charter.id is not None
     doc = load_document((await load_state(session, charter.id)).updates)
-    secretariat = await _member(session, charter.id, "secretariat@example.org")
-    elena = await _member(session, charter.id, "editor@example.org")
-    edouard = await _member(session, charter.id, "editor2@example.org")
-    chiara = await _member(session, charter.id, "commenter@example.org")
+    secretariat = await member_by_email(session, charter.id, "secretariat@example.org")
+    elena = await member_by_email(session, charter.id, "editor@example.org")
+    edouard = await member_by_email(session, charter.id, "editor2@example.org")
+    chiara = await member_by_email(session, charter.id, "commenter@example.org")
 
     async def say(
         who: Member,

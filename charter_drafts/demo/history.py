@@ -61,7 +61,8 @@ class StoredDocument:
         await self._session.commit()
 
 
-async def _member(session: AsyncSession, charter_id: int, email: str) -> Member:
+async def member_by_email(session: AsyncSession, charter_id: int, email: str) -> Member:
+    """The charter's member with this e-mail (one of the demo's seeded accounts)."""
     query = (
         select(User, Membership)
         .join(Membership, col(Membership.user_id) == col(User.id))
@@ -100,10 +101,10 @@ async def seed_history(session: AsyncSession, charter: Charter) -> None:
     document = StoredDocument(
         session, charter.id, load_document((await load_state(session, charter.id)).updates)
     )
-    secretariat = await _member(session, charter.id, "secretariat@example.org")
-    elena = await _member(session, charter.id, "editor@example.org")
-    edouard = await _member(session, charter.id, "editor2@example.org")
-    chiara = await _member(session, charter.id, "commenter@example.org")
+    secretariat = await member_by_email(session, charter.id, "secretariat@example.org")
+    elena = await member_by_email(session, charter.id, "editor@example.org")
+    edouard = await member_by_email(session, charter.id, "editor2@example.org")
+    chiara = await member_by_email(session, charter.id, "commenter@example.org")
 
     def body(key: str) -> str:
         return clause_text(document.doc, key, "body") or ""
@@ -202,9 +203,9 @@ async def seed_history(session: AsyncSession, charter: Charter) -> None:
 async def seed_endorsements(session: AsyncSession, charter: Charter) -> None:
     """Endorsements of 0.1: two cities, a network that withdrew, one public request waiting."""
     assert charter.id is not None
-    elena = await _member(session, charter.id, "editor@example.org")
-    edouard = await _member(session, charter.id, "editor2@example.org")
-    chiara = await _member(session, charter.id, "commenter@example.org")
+    elena = await member_by_email(session, charter.id, "editor@example.org")
+    edouard = await member_by_email(session, charter.id, "editor2@example.org")
+    chiara = await member_by_email(session, charter.id, "commenter@example.org")
     await endorse(
         session,
         elena,
